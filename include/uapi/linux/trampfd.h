@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * trampfd: kernel-generated executable trampolines for unprivileged programs.
+ *
+ * A trampfd is a file descriptor (open("/dev/trampfd") or
+ * ioctl(fd, TRAMPFD_IOC_CREATE, flags)) that is configured with two
+ * descriptors written by pwrite() at fixed offsets and then mapped with
+ * mmap(PROT_READ | PROT_EXEC, MAP_PRIVATE) at info.code_offset.  The kernel
+ * fills the mapped page with trampolines; trampoline X is
+ *
+ *	load &code_table[X] -> code_reg; load (code_reg) -> code_reg
+ *	load &data_table[X] -> data_reg; load (data_reg) -> data_reg
+ *	jump code_reg
+ *
+ * and lives at base + X * info.code_size.  The page is never writable.
+ * See Documentation/trampfd.rst.
+ */
+#ifndef _UAPI_LINUX_TRAMPFD_H
+#define _UAPI_LINUX_TRAMPFD_H
+
+#include <linux/types.h>
+#include <linux/ioctl.h>
+
+/* pwrite() offsets of the two descriptors. */
+#define TRAMPFD_CODE_OFFSET	0x00
+#define TRAMPFD_DATA_OFFSET	0x40
+
+/**
+ * struct trampfd_code - code descriptor, written at TRAMPFD_CODE_OFFSET
+ * @ntrampolines: number of trampolines, 1 .. trampfd_info.ntrampolines
+ * @reg: register that receives code_table[X] (TRAMPFD_<ARCH>_* below)
+ * @table: user address of an array of @ntrampolines __u64 code pointers,
+ *	   8-byte aligned; the process may change its entries at any time
+ */
+struct trampfd_code {
+	__u32 ntrampolines;
+	__u32 reg;
+	__u64 table;
+};
+
+/**
+ * struct trampfd_data - data descriptor, written at TRAMPFD_DATA_OFFSET
+ * @reg: register that receives data_table[X], different from the code reg
+ * @reserved: must be zero
+ * @table: user address of an array of ntrampolines __u64 data values,
+ *	   8-byte aligned; the process may change its entries at any time
+ */
+struct trampfd_data {
+	__u32 reg;
+	__u32 reserved;
+	__u64 table;
+};
+
+/* trampfd_info.arch */
+#define TRAMPFD_ARCH_X86_64	1
+#define TRAMPFD_ARCH_ARM64	2
+#define TRAMPFD_ARCH_RISCV64	3
+
+/**
+ * struct trampfd_info - filled by TRAMPFD_IOC_GET_INFO
+ * @size: sizeof(struct trampfd_info) as known to the kernel
+ * @arch: TRAMPFD_ARCH_*
+ * @ntrampolines: maximum number of trampolines of one trampfd
+ * @code_size: bytes per trampoline; trampoline X is at base + X * code_size
+ * @code_offset: the offset to pass to mmap()
+ * @code_regs: bit mask of the register numbers accepted as trampfd_code.reg
+ * @data_regs: bit mask of the register numbers accepted as trampfd_data.reg
+ * @reserved: zero
+ */
+struct trampfd_info {
+	__u32 size;
+	__u32 arch;
+	__u32 ntrampolines;
+	__u32 code_size;
+	__u64 code_offset;
+	__u32 code_regs;
+	__u32 data_regs;
+	__u64 reserved[4];
+};
+
+/* Flags of TRAMPFD_IOC_CREATE. */
+#define TRAMPFD_CREATE_CLOEXEC	0x1
+
+#define TRAMPFD_IOC_MAGIC	0xB7
+/* Returns a new trampfd (anon inode); arg is TRAMPFD_CREATE_* flags. */
+#define TRAMPFD_IOC_CREATE	_IO(TRAMPFD_IOC_MAGIC, 0x01)
+#define TRAMPFD_IOC_GET_INFO	_IOR(TRAMPFD_IOC_MAGIC, 0x02, struct trampfd_info)
+
+/*
+ * x86-64 register numbers (hardware encoding order).  Accepted: RAX, R10,
+ * R11 for both descriptors (caller-saved, not argument registers).  R11 is
+ * the recommended code register and R10 (the SysV static chain register) the
+ * recommended data register: RAX carries the vector-register count of
+ * variadic calls, so a variadic target must not get it clobbered.
+ */
+#define TRAMPFD_X86_64_RAX	0
+#define TRAMPFD_X86_64_RCX	1
+#define TRAMPFD_X86_64_RDX	2
+#define TRAMPFD_X86_64_RBX	3
+#define TRAMPFD_X86_64_RSP	4
+#define TRAMPFD_X86_64_RBP	5
+#define TRAMPFD_X86_64_RSI	6
+#define TRAMPFD_X86_64_RDI	7
+#define TRAMPFD_X86_64_R8	8
+#define TRAMPFD_X86_64_R9	9
+#define TRAMPFD_X86_64_R10	10
+#define TRAMPFD_X86_64_R11	11
+#define TRAMPFD_X86_64_R12	12
+#define TRAMPFD_X86_64_R13	13
+#define TRAMPFD_X86_64_R14	14
+#define TRAMPFD_X86_64_R15	15
+#define TRAMPFD_X86_64_RIP	16
+
+#endif /* _UAPI_LINUX_TRAMPFD_H */

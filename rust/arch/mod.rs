@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Per-architecture trampoline encoders.
+//!
+//! Everything under `arch/` is plain `core` Rust with no kernel dependency, so
+//! that the host crate in `rust/hosttest` can unit-test (and, for x86-64,
+//! execute) exactly the bytes the module installs.
+
+pub mod x86_64;
+
+/// A register choice was refused; mapped to an errno by [`crate::desc`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegError {
+    /// The number names no register of this architecture.
+    Unknown,
+    /// The register exists but may not carry a trampoline value (stack
+    /// pointer, program counter, argument or callee-saved register).
+    Forbidden,
+}
+
+/// What an architecture's trampoline encoder provides.
+///
+/// Invariant for implementers: [`Encoder::emit`] writes exactly
+/// [`Encoder::CODE_SIZE`] bytes, and [`Encoder::TRAP_FILL`] repeated over any
+/// byte offset traps when executed.
+pub trait Encoder {
+    /// `TRAMPFD_ARCH_*` value reported in `trampfd_info.arch`.
+    const ARCH: u32;
+    /// Bytes per trampoline slot (a divisor of the page size).
+    const CODE_SIZE: usize;
+    /// Byte pattern that fills every byte of the page not covered by a
+    /// trampoline; executing it at any offset raises a trap.
+    const TRAP_FILL: u8;
+    /// Bit mask of register numbers accepted as the code register.
+    const CODE_REGS: u32;
+    /// Bit mask of register numbers accepted as the data register.
+    const DATA_REGS: u32;
+
+    /// Classifies a register number from a descriptor.
+    fn check_reg(reg: u32) -> Result<(), RegError> {
+        if reg >= 32 || Self::KNOWN_REGS & (1u32 << reg) == 0 {
+            Err(RegError::Unknown)
+        } else if (Self::CODE_REGS | Self::DATA_REGS) & (1u32 << reg) == 0 {
+            Err(RegError::Forbidden)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Bit mask of every register number this architecture defines.
+    const KNOWN_REGS: u32;
+
+    /// Emits one trampoline into `out` (`out.len() == CODE_SIZE`): load
+    /// `code_slot` into `code_reg`, load through it, load `data_slot` into
+    /// `data_reg`, load through it, jump to `code_reg`. Registers must have
+    /// passed [`Encoder::check_reg`] and differ.
+    fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64);
+}
+
+/// The encoder of the architecture the module is built for.
+#[cfg(target_arch = "x86_64")]
+pub type Native = x86_64::X86_64;

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The x86-64 encoder: decode what it emits, then run it.
+
+use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
+use trampfd_hosttest::arch::x86_64::{X86_64, R10, R11, RAX};
+use trampfd_hosttest::arch::Encoder;
+use trampfd_hosttest::desc::{render_page, Code, Data};
+
+const PAGE: usize = 4096;
+
+fn disasm(bytes: &[u8], ip: u64) -> Vec<String> {
+    let mut d = Decoder::with_ip(64, bytes, ip, DecoderOptions::NONE);
+    let mut f = IntelFormatter::new();
+    f.options_mut().set_uppercase_hex(false);
+    f.options_mut().set_hex_prefix("0x");
+    f.options_mut().set_hex_suffix("");
+    let mut out = Vec::new();
+    let mut ins = Instruction::default();
+    while d.can_decode() {
+        d.decode_out(&mut ins);
+        let mut s = String::new();
+        f.format(&ins, &mut s);
+        out.push(s);
+    }
+    out
+}
+
+fn name(reg: u32) -> &'static str {
+    match reg {
+        RAX => "rax",
+        R10 => "r10",
+        R11 => "r11",
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn slot_decodes_to_load_load_load_load_jmp_for_every_register_pair() {
+    for code in [RAX, R10, R11] {
+        for data in [RAX, R10, R11] {
+            if code == data {
+                continue;
+            }
+            let mut slot = [0u8; X86_64::CODE_SIZE];
+            X86_64::emit(&mut slot, code, 0x1122_3344_5566_7788, data, 0x7fff_0000_1000);
+            let got = disasm(&slot, 0);
+            let (c, d) = (name(code), name(data));
+            let mut want = vec![
+                format!("mov {c},0x1122334455667788"),
+                format!("mov {c},[{c}]"),
+                format!("mov {d},0x7fff00001000"),
+                format!("mov {d},[{d}]"),
+                format!("jmp {c}"),
+            ];
+            let used: usize = [10, 3, 10, 3, if code == RAX { 2 } else { 3 }].iter().sum();
+            want.extend(std::iter::repeat_n("int3".to_string(), X86_64::CODE_SIZE - used));
+            assert_eq!(got, want, "code={c} data={d}");
+        }
+    }
+}
+
+#[test]
+fn page_has_every_slot_in_place_and_traps_elsewhere() {
+    let n = 5u32;
+    let code = Code { ntrampolines: n, reg: R11, table: 0x10_0000 };
+    let data = Data { reg: R10, table: 0x20_0000 };
+    let mut page = vec![0u8; PAGE];
+    render_page::<X86_64>(PAGE, code, data, |at, b| page[at..at + b.len()].copy_from_slice(b));
+    for x in 0..n as u64 {
+        let at = x as usize * X86_64::CODE_SIZE;
+        let got = disasm(&page[at..at + 26], 0);
+        assert_eq!(got[0], format!("mov r11,{:#x}", 0x10_0000 + 8 * x));
+        assert_eq!(got[2], format!("mov r10,{:#x}", 0x20_0000 + 8 * x));
+    }
+    let rest = &page[n as usize * X86_64::CODE_SIZE..];
+    assert!(rest.iter().all(|&b| b == 0xcc), "filler must be int3 only");
+    assert_eq!(PAGE % X86_64::CODE_SIZE, 0);
+}
+
+// Targets reached through the trampolines. Each returns the data register
+// it received, so the caller sees what the trampoline loaded.
+std::arch::global_asm!(
+    ".globl trampfd_ret_r10",
+    "trampfd_ret_r10:",
+    "mov rax, r10",
+    "ret",
+    ".globl trampfd_ret_r11",
+    "trampfd_ret_r11:",
+    "mov rax, r11",
+    "ret",
+    ".globl trampfd_ret_rax",
+    "trampfd_ret_rax:",
+    "ret",
+);
+
+extern "C" {
+    fn trampfd_ret_r10() -> u64;
+    fn trampfd_ret_r11() -> u64;
+    fn trampfd_ret_rax() -> u64;
+}
+
+/// Eight integer arguments: six in registers, two on the stack.
+extern "C" fn mix8(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64) -> u64 {
+    a + 10 * b + 100 * c + 1000 * d + 10_000 * e + 100_000 * f + 1_000_000 * g + 10_000_000 * h
+}
+
+/// A page of executable memory holding `bytes`, written while RW and then
+/// switched to R-X, the way a test may but trampfd users need not.
+struct ExecPage(*mut libc::c_void);
+
+impl ExecPage {
+    fn new(fill: impl FnOnce(&mut [u8])) -> Self {
+        // SAFETY: anonymous private mapping, checked for failure below.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                PAGE,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert_ne!(p, libc::MAP_FAILED);
+        // SAFETY: `p` is a fresh, writable mapping of PAGE bytes.
+        fill(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), PAGE) });
+        // SAFETY: `p` is our mapping.
+        assert_eq!(unsafe { libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC) }, 0);
+        ExecPage(p)
+    }
+    fn addr(&self, off: usize) -> usize {
+        self.0 as usize + off
+    }
+}
+
+impl Drop for ExecPage {
+    fn drop(&mut self) {
+        // SAFETY: unmapping our own mapping.
+        unsafe { libc::munmap(self.0, PAGE) };
+    }
+}
+
+fn build(n: usize, code_reg: u32, data_reg: u32, codes: &[u64], datas: &[u64]) -> ExecPage {
+    let code = Code { ntrampolines: n as u32, reg: code_reg, table: codes.as_ptr() as u64 };
+    let data = Data { reg: data_reg, table: datas.as_ptr() as u64 };
+    ExecPage::new(|page| {
+        render_page::<X86_64>(PAGE, code, data, |at, b| page[at..at + b.len()].copy_from_slice(b))
+    })
+}
+
+#[test]
+fn every_trampoline_of_a_full_page_jumps_with_its_data_register() {
+    let n = PAGE / X86_64::CODE_SIZE;
+    for (data_reg, target) in [
+        (R10, trampfd_ret_r10 as usize),
+        (RAX, trampfd_ret_rax as usize),
+    ] {
+        let code_reg = R11;
+        let mut codes = vec![target as u64; n];
+        let mut datas: Vec<u64> = (0..n as u64).map(|x| 0xdada_0000 + x).collect();
+        let page = build(n, code_reg, data_reg, &codes, &datas);
+        for x in 0..n {
+            // SAFETY: slot x is a trampoline to a function returning u64.
+            let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(page.addr(x * 32)) };
+            assert_eq!(f(), 0xdada_0000 + x as u64, "slot {x}");
+        }
+        // The tables stay the caller's: change them and call again.
+        for x in 0..n {
+            datas[x] = !(x as u64);
+            codes[x] = target as u64;
+        }
+        for x in 0..n {
+            // SAFETY: as above.
+            let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(page.addr(x * 32)) };
+            assert_eq!(f(), !(x as u64), "slot {x} after update");
+        }
+    }
+}
+
+#[test]
+fn code_register_r10_with_data_in_r11() {
+    let codes = [trampfd_ret_r11 as usize as u64];
+    let datas = [0x5151_u64];
+    let page = build(1, R10, R11, &codes, &datas);
+    // SAFETY: slot 0 is a trampoline to trampfd_ret_r11.
+    let f: extern "C" fn() -> u64 = unsafe { std::mem::transmute(page.addr(0)) };
+    assert_eq!(f(), 0x5151);
+}
+
+#[test]
+fn arguments_and_stack_arguments_pass_through_unchanged() {
+    let codes = [mix8 as usize as u64, mix8 as usize as u64];
+    let datas = [1u64, 2];
+    let page = build(2, R11, R10, &codes, &datas);
+    for x in 0..2 {
+        type F8 = extern "C" fn(u64, u64, u64, u64, u64, u64, u64, u64) -> u64;
+        // SAFETY: slot x is a trampoline to mix8, which has type F8.
+        let f: F8 = unsafe { std::mem::transmute(page.addr(x * 32)) };
+        assert_eq!(f(1, 2, 3, 4, 5, 6, 7, 8), 87_654_321);
+    }
+}
