@@ -182,7 +182,7 @@ impl UserSpace {
             return Err(DescError::Misaligned);
         }
         let end = table
-            .checked_add(u64::from(n) * ENTRY)
+            .checked_add(u64::from(n).wrapping_mul(ENTRY))
             .ok_or(DescError::BadTable)?;
         if end > self.user_end {
             return Err(DescError::BadTable);
@@ -231,7 +231,7 @@ impl Config {
                     return Err(DescError::BadCount);
                 }
                 E::check_reg(code.reg)?;
-                if E::CODE_REGS & (1 << code.reg) == 0 {
+                if E::CODE_REGS & 1u32.checked_shl(code.reg).unwrap_or(0) == 0 {
                     return Err(DescError::ForbiddenReg);
                 }
                 space.check_table(code.table, code.ntrampolines)?;
@@ -252,7 +252,7 @@ impl Config {
                     return Err(DescError::Reserved);
                 }
                 E::check_reg(data.reg)?;
-                if E::DATA_REGS & (1 << data.reg) == 0 {
+                if E::DATA_REGS & 1u32.checked_shl(data.reg).unwrap_or(0) == 0 {
                     return Err(DescError::ForbiddenReg);
                 }
                 let n = self.code.map_or(1, |c| c.ntrampolines);
@@ -305,9 +305,9 @@ pub fn render_page<E: Encoder>(
             E::emit(
                 slot,
                 code.reg,
-                code.table + off,
+                code.table.wrapping_add(off),
                 data.reg,
-                data.table + off,
+                data.table.wrapping_add(off),
             );
         } else {
             slot.fill(E::TRAP_FILL);

@@ -38,9 +38,10 @@ pub trait Encoder {
 
     /// Classifies a register number from a descriptor.
     fn check_reg(reg: u32) -> Result<(), RegError> {
-        if reg >= 32 || Self::KNOWN_REGS & (1u32 << reg) == 0 {
+        let bit = 1u32.checked_shl(reg).unwrap_or(0);
+        if Self::KNOWN_REGS & bit == 0 {
             Err(RegError::Unknown)
-        } else if (Self::CODE_REGS | Self::DATA_REGS) & (1u32 << reg) == 0 {
+        } else if (Self::CODE_REGS | Self::DATA_REGS) & bit == 0 {
             Err(RegError::Forbidden)
         } else {
             Ok(())

@@ -10,3 +10,5 @@
 pub mod arch;
 #[path = "../../desc.rs"]
 pub mod desc;
+#[path = "../../uapi.rs"]
+pub mod uapi;

@@ -3,7 +3,7 @@
 //! The x86-64 encoder: decode what it emits, then run it.
 
 use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
-use trampfd_hosttest::arch::x86_64::{X86_64, R10, R11, RAX};
+use trampfd_hosttest::arch::x86_64::{R10, R11, RAX, X86_64};
 use trampfd_hosttest::arch::Encoder;
 use trampfd_hosttest::desc::{render_page, Code, Data};
 
@@ -43,7 +43,13 @@ fn slot_decodes_to_load_load_load_load_jmp_for_every_register_pair() {
                 continue;
             }
             let mut slot = [0u8; X86_64::CODE_SIZE];
-            X86_64::emit(&mut slot, code, 0x1122_3344_5566_7788, data, 0x7fff_0000_1000);
+            X86_64::emit(
+                &mut slot,
+                code,
+                0x1122_3344_5566_7788,
+                data,
+                0x7fff_0000_1000,
+            );
             let got = disasm(&slot, 0);
             let (c, d) = (name(code), name(data));
             let mut want = vec![
@@ -54,7 +60,10 @@ fn slot_decodes_to_load_load_load_load_jmp_for_every_register_pair() {
                 format!("jmp {c}"),
             ];
             let used: usize = [10, 3, 10, 3, if code == RAX { 2 } else { 3 }].iter().sum();
-            want.extend(std::iter::repeat_n("int3".to_string(), X86_64::CODE_SIZE - used));
+            want.extend(std::iter::repeat_n(
+                "int3".to_string(),
+                X86_64::CODE_SIZE - used,
+            ));
             assert_eq!(got, want, "code={c} data={d}");
         }
     }
@@ -63,10 +72,19 @@ fn slot_decodes_to_load_load_load_load_jmp_for_every_register_pair() {
 #[test]
 fn page_has_every_slot_in_place_and_traps_elsewhere() {
     let n = 5u32;
-    let code = Code { ntrampolines: n, reg: R11, table: 0x10_0000 };
-    let data = Data { reg: R10, table: 0x20_0000 };
+    let code = Code {
+        ntrampolines: n,
+        reg: R11,
+        table: 0x10_0000,
+    };
+    let data = Data {
+        reg: R10,
+        table: 0x20_0000,
+    };
     let mut page = vec![0u8; PAGE];
-    render_page::<X86_64>(PAGE, code, data, |at, b| page[at..at + b.len()].copy_from_slice(b));
+    render_page::<X86_64>(PAGE, code, data, |at, b| {
+        page[at..at + b.len()].copy_from_slice(b)
+    });
     for x in 0..n as u64 {
         let at = x as usize * X86_64::CODE_SIZE;
         let got = disasm(&page[at..at + 26], 0);
@@ -126,7 +144,10 @@ impl ExecPage {
         // SAFETY: `p` is a fresh, writable mapping of PAGE bytes.
         fill(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), PAGE) });
         // SAFETY: `p` is our mapping.
-        assert_eq!(unsafe { libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC) }, 0);
+        assert_eq!(
+            unsafe { libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC) },
+            0
+        );
         ExecPage(p)
     }
     fn addr(&self, off: usize) -> usize {
@@ -142,10 +163,19 @@ impl Drop for ExecPage {
 }
 
 fn build(n: usize, code_reg: u32, data_reg: u32, codes: &[u64], datas: &[u64]) -> ExecPage {
-    let code = Code { ntrampolines: n as u32, reg: code_reg, table: codes.as_ptr() as u64 };
-    let data = Data { reg: data_reg, table: datas.as_ptr() as u64 };
+    let code = Code {
+        ntrampolines: n as u32,
+        reg: code_reg,
+        table: codes.as_ptr() as u64,
+    };
+    let data = Data {
+        reg: data_reg,
+        table: datas.as_ptr() as u64,
+    };
     ExecPage::new(|page| {
-        render_page::<X86_64>(PAGE, code, data, |at, b| page[at..at + b.len()].copy_from_slice(b))
+        render_page::<X86_64>(PAGE, code, data, |at, b| {
+            page[at..at + b.len()].copy_from_slice(b)
+        })
     })
 }
 

@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/trampfd`: one open file description is one trampfd.
+//!
+//! Lifecycle: open (or `TRAMPFD_IOC_CREATE`) → pwrite the code and data
+//! descriptors (in any order, rewritable until mapped) → mmap one page
+//! R-X, once → the first access faults and the page is generated → munmap and
+//! close in any order (the mapping keeps the file, and so the page, alive).
+//!
+//! A trampfd belongs to the address space that opened it: pwrite and mmap
+//! from another one (after fork, or an fd passed with `SCM_RIGHTS`) fail
+//! with `EPERM`. A mapping inherited by fork keeps working in the child.
+
+use core::sync::atomic::AtomicU32;
+
+use kernel::{
+    alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
+    bindings,
+    fs::{File, Kiocb},
+    iov::IovIterSource,
+    miscdevice::{MiscDevice, MiscDeviceRegistration},
+    mm::{virt::flags as vmf, virt::VmaNew, Mm},
+    new_mutex,
+    page::{Page, PAGE_SIZE},
+    prelude::*,
+    seq_file::SeqFile,
+    seq_print,
+    sync::{aref::ARef, Mutex},
+    uaccess::{UserPtr, UserSlice},
+};
+
+use crate::arch::{Encoder, Native};
+use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
+use crate::stats;
+use crate::uapi;
+use crate::vma::{FaultError, FaultProvider, VmOps};
+
+extern "C" {
+    /// `TASK_SIZE_MAX`; see `helpers.c`.
+    fn trampfd_task_size_max() -> core::ffi::c_ulong;
+    /// Opens `file`'s device node again into a new fd; see `helpers.c`.
+    fn trampfd_reopen(file: *mut core::ffi::c_void, cloexec: bool) -> core::ffi::c_int;
+}
+
+/// Module-wide limit of live trampfds (module parameter `max_trampfds`).
+pub static MAX_TRAMPFDS: AtomicU32 = AtomicU32::new(0);
+
+/// Trampolines per trampfd: one page of slots.
+const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32;
+
+/// Mutable state of one trampfd.
+///
+/// Invariant: `page` is `Some` only if `config.is_mapped()`, and then holds
+/// the trampolines rendered from the frozen descriptors.
+struct Inner {
+    config: Config,
+    page: Option<Page>,
+}
+
+/// One trampfd: the private data of its file.
+#[pin_data(PinnedDrop)]
+pub struct Trampfd {
+    #[pin]
+    inner: Mutex<Inner>,
+    /// The address space the trampfd was opened in (a `mmgrab` reference,
+    /// used only for identity).
+    owner: ARef<Mm>,
+}
+
+fn desc_err(e: DescError) -> Error {
+    Error::from_errno(-e.errno())
+}
+
+impl Trampfd {
+    /// Refuses a caller whose address space is not the owner's.
+    fn check_owner(&self, mm: *mut bindings::mm_struct) -> Result {
+        if mm == self.owner.as_raw() {
+            Ok(())
+        } else {
+            Err(EPERM)
+        }
+    }
+
+    fn current_mm_raw() -> *mut bindings::mm_struct {
+        kernel::current!()
+            .mm()
+            .map_or(core::ptr::null_mut(), |mm| mm.as_raw())
+    }
+
+    fn user_space() -> UserSpace {
+        // SAFETY: `trampfd_task_size_max` only reads a constant or per-boot value.
+        let end = unsafe { trampfd_task_size_max() };
+        UserSpace {
+            user_end: end as u64,
+        }
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Trampfd {
+    fn drop(self: Pin<&mut Self>) {
+        if self.inner.lock().page.is_some() {
+            stats::dec(&stats::LIVE_PAGES);
+        }
+        stats::dec(&stats::LIVE_FDS);
+    }
+}
+
+impl FaultProvider for Trampfd {
+    fn fault_page(&self, pgoff: usize, map: &mut dyn FnMut(&Page)) -> Result<(), FaultError> {
+        if pgoff != 0 {
+            return Err(FaultError::NoPage);
+        }
+        let mut inner = self.inner.lock();
+        if inner.page.is_none() {
+            let (Some(code), Some(data)) = (inner.config.code(), inner.config.data()) else {
+                // Unreachable: a vma exists only after `Config::map` succeeded.
+                return Err(FaultError::NoPage);
+            };
+            let page =
+                Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO).map_err(|_| FaultError::Oom)?;
+            let mut ok = true;
+            render_page::<Native>(PAGE_SIZE, code, data, |at, bytes| {
+                // SAFETY: the page is ours alone (not yet mapped anywhere),
+                // `bytes` is a valid slice, and `render_page` keeps
+                // `at + bytes.len() <= PAGE_SIZE`.
+                ok &= unsafe { page.write_raw(bytes.as_ptr(), at, bytes.len()) }.is_ok();
+            });
+            if !ok {
+                return Err(FaultError::Oom);
+            }
+            stats::inc(&stats::LIVE_PAGES);
+            inner.page = Some(page);
+        }
+        stats::inc(&stats::FAULTS);
+        if let Some(page) = inner.page.as_ref() {
+            map(page);
+        }
+        Ok(())
+    }
+}
+
+#[vtable]
+impl MiscDevice for Trampfd {
+    type Ptr = Pin<KBox<Self>>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        let task = kernel::current!();
+        let mm: &Mm = task.mm().ok_or(EINVAL)?;
+        let owner = ARef::from(mm);
+        let max = MAX_TRAMPFDS.load(core::sync::atomic::Ordering::Relaxed) as usize;
+        if stats::get(&stats::LIVE_FDS) >= max {
+            return Err(ENFILE);
+        }
+        stats::inc(&stats::LIVE_FDS);
+        let fd = KBox::try_pin_init(
+            try_pin_init!(Trampfd {
+                inner <- new_mutex!(Inner { config: Config::default(), page: None }),
+                owner,
+            }),
+            GFP_KERNEL_ACCOUNT,
+        );
+        if fd.is_err() {
+            stats::dec(&stats::LIVE_FDS);
+        }
+        fd
+    }
+
+    fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        let me = kiocb.file();
+        me.check_owner(Self::current_mm_raw())?;
+        let pos = u64::try_from(kiocb.ki_pos()).map_err(|_| ENXIO)?;
+        let target = Target::from_write(pos, iov.len()).map_err(desc_err)?;
+        let mut buf = [0u8; DESC_SIZE];
+        if iov.copy_from_iter(&mut buf) != DESC_SIZE {
+            return Err(EFAULT);
+        }
+        me.inner
+            .lock()
+            .config
+            .write::<Native>(target, &buf, Self::user_space(), MAX_TRAMPOLINES)
+            .map_err(desc_err)?;
+        // The file position is not advanced: descriptors live at fixed offsets.
+        Ok(DESC_SIZE)
+    }
+
+    fn mmap(device: Pin<&Trampfd>, _file: &File, vma: &VmaNew) -> Result {
+        device.check_owner(vma.mm().as_raw())?;
+        let flags = vma.flags();
+        if flags & vmf::SHARED != 0 || flags & vmf::MAYSHARE != 0 && flags & vmf::WRITE != 0 {
+            return Err(EINVAL);
+        }
+        if flags & vmf::WRITE != 0 {
+            return Err(EACCES);
+        }
+        // SAFETY: reading a field of the vma being set up by this call.
+        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
+        if pgoff as u64 != uapi::CODE_MMAP_OFFSET || vma.end() - vma.start() != PAGE_SIZE {
+            return Err(EINVAL);
+        }
+        // MAP_SHARED of a read-only mapping: VM_MAYSHARE without VM_SHARED.
+        if flags & vmf::MAYSHARE != 0 {
+            return Err(EINVAL);
+        }
+        device.inner.lock().config.map().map_err(desc_err)?;
+        vma.try_clear_maywrite()?;
+        vma.set_dontexpand();
+        // SAFETY: `device` is the private data of `vma->vm_file`, freed only
+        // in the file's release, after every vma referencing the file is gone.
+        unsafe { VmOps::<Trampfd>::install(vma, &device) };
+        Ok(())
+    }
+
+    fn ioctl(_device: Pin<&Trampfd>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            uapi::IOC_CREATE => {
+                if arg & !uapi::CREATE_CLOEXEC != 0 {
+                    return Err(EINVAL);
+                }
+                // SAFETY: `file` is a valid open file for this call.
+                let fd = unsafe {
+                    trampfd_reopen(file.as_ptr().cast(), arg & uapi::CREATE_CLOEXEC != 0)
+                };
+                if fd < 0 {
+                    return Err(Error::from_errno(fd));
+                }
+                Ok(fd as isize)
+            }
+            uapi::IOC_GET_INFO => {
+                let info = uapi::info_bytes::<Native>(MAX_TRAMPOLINES);
+                UserSlice::new(UserPtr::from_addr(arg), info.len())
+                    .writer()
+                    .write_slice(&info)?;
+                Ok(0)
+            }
+            _ => Err(ENOTTY),
+        }
+    }
+
+    fn show_fdinfo(device: Pin<&Trampfd>, m: &SeqFile, _file: &File) {
+        let inner = device.inner.lock();
+        let c = inner.config;
+        let state = match (c.is_mapped(), c.code().is_some() && c.data().is_some()) {
+            (true, _) => "mapped",
+            (false, true) => "configured",
+            (false, false) => "unconfigured",
+        };
+        seq_print!(m, "trampfd-state:\t{}\n", state);
+        if let Some(code) = c.code() {
+            seq_print!(m, "trampfd-ntrampolines:\t{}\n", code.ntrampolines);
+            seq_print!(m, "trampfd-code-reg:\t{}\n", code.reg);
+        }
+        if let Some(data) = c.data() {
+            seq_print!(m, "trampfd-data-reg:\t{}\n", data.reg);
+        }
+        seq_print!(m, "trampfd-page:\t{}\n", u8::from(inner.page.is_some()));
+        seq_print!(m, "trampfd-live-fds:\t{}\n", stats::get(&stats::LIVE_FDS));
+        seq_print!(
+            m,
+            "trampfd-live-pages:\t{}\n",
+            stats::get(&stats::LIVE_PAGES)
+        );
+        seq_print!(m, "trampfd-faults:\t{}\n", stats::get(&stats::FAULTS));
+    }
+}

@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! trampfd: kernel-generated executable trampolines for unprivileged
+//! programs, without any writable+executable memory.
+//!
+//! Userspace side (see `include/uapi/linux/trampfd.h` and
+//! `Documentation/trampfd.rst`):
+//!
+//! ```c
+//! int fd = open("/dev/trampfd", O_RDWR | O_CLOEXEC);
+//! struct trampfd_info info;
+//! ioctl(fd, TRAMPFD_IOC_GET_INFO, &info);
+//! static __u64 code_table[4], data_table[4];   /* yours to change */
+//! struct trampfd_code code = { 4, TRAMPFD_X86_64_R11, (__u64)code_table };
+//! struct trampfd_data data = { TRAMPFD_X86_64_R10, 0, (__u64)data_table };
+//! pwrite(fd, &code, sizeof(code), TRAMPFD_CODE_OFFSET);
+//! pwrite(fd, &data, sizeof(data), TRAMPFD_DATA_OFFSET);
+//! char *page = mmap(NULL, 4 * info.code_size, PROT_READ | PROT_EXEC,
+//!                   MAP_PRIVATE, fd, info.code_offset);
+//! /* page + X * info.code_size jumps to code_table[X], r10 = data_table[X] */
+//! ```
+
+use kernel::{
+    miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
+    prelude::*,
+};
+
+pub mod arch;
+pub mod desc;
+pub mod device;
+pub mod stats;
+pub mod uapi;
+pub mod vma;
+
+module! {
+    type: TrampfdModule,
+    name: "trampfd",
+    authors: ["The trampfd developers"],
+    description: "Kernel-generated executable trampolines (/dev/trampfd)",
+    license: "GPL",
+    params: {
+        max_trampfds: u32 {
+            default: 65536,
+            description: "Maximum number of live trampfds in the system (ENFILE beyond)",
+        },
+    },
+}
+
+/// The module: owns the device registration.
+#[pin_data]
+pub struct TrampfdModule {
+    #[pin]
+    trampfd: MiscDeviceRegistration<device::Trampfd>,
+}
+
+impl kernel::InPlaceModule for TrampfdModule {
+    fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
+        let max = module_parameters::max_trampfds.value();
+        device::MAX_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
+        pr_info!("trampfd: loaded, max_trampfds={}\n", max);
+        try_pin_init!(Self {
+            trampfd <- MiscDeviceRegistration::register(MiscDeviceOptions {
+                name: c"trampfd",
+            }),
+        })
+    }
+}

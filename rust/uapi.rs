@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Rust mirror of `include/uapi/linux/trampfd.h` (pure `core` code).
+//!
+//! The host test `rust/hosttest/tests/uapi.rs` compiles the C header and
+//! checks every value here against it.
+
+use crate::arch::Encoder;
+
+/// `_IOC` direction bits (asm-generic layout: x86-64, arm64, riscv64).
+const IOC_NONE: u32 = 0;
+const IOC_READ: u32 = 2;
+
+/// `_IOC(dir, type, nr, size)`.
+const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
+    (dir << 30) | ((size as u32) << 16) | (ty << 8) | nr
+}
+
+/// `TRAMPFD_IOC_MAGIC`.
+pub const IOC_MAGIC: u32 = 0xb7;
+/// `sizeof(struct trampfd_info)`.
+pub const INFO_SIZE: usize = 64;
+/// `TRAMPFD_IOC_CREATE`: returns a new trampfd; arg is `TRAMPFD_CREATE_*`.
+pub const IOC_CREATE: u32 = ioc(IOC_NONE, IOC_MAGIC, 0x01, 0);
+/// `TRAMPFD_IOC_GET_INFO`: fills a `struct trampfd_info`.
+pub const IOC_GET_INFO: u32 = ioc(IOC_READ, IOC_MAGIC, 0x02, INFO_SIZE);
+/// `TRAMPFD_CREATE_CLOEXEC`.
+pub const CREATE_CLOEXEC: usize = 0x1;
+/// The mmap offset of the trampoline page (`trampfd_info.code_offset`).
+pub const CODE_MMAP_OFFSET: u64 = 0;
+
+/// Encodes `struct trampfd_info` for encoder `E`, `max` trampolines per fd.
+pub fn info_bytes<E: Encoder>(max: u32) -> [u8; INFO_SIZE] {
+    let mut b = [0u8; INFO_SIZE];
+    b[0..4].copy_from_slice(&(INFO_SIZE as u32).to_ne_bytes());
+    b[4..8].copy_from_slice(&E::ARCH.to_ne_bytes());
+    b[8..12].copy_from_slice(&max.to_ne_bytes());
+    b[12..16].copy_from_slice(&(E::CODE_SIZE as u32).to_ne_bytes());
+    b[16..24].copy_from_slice(&CODE_MMAP_OFFSET.to_ne_bytes());
+    b[24..28].copy_from_slice(&E::CODE_REGS.to_ne_bytes());
+    b[28..32].copy_from_slice(&E::DATA_REGS.to_ne_bytes());
+    b
+}

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A small, sound wrapper for a `vm_operations_struct` whose `.fault`
+//! callback hands out pages owned by a Rust object.
+//!
+//! The `kernel` crate has no abstraction for `vm_operations_struct` yet. This
+//! one covers exactly what trampfd needs: a mapping backed by pages that a
+//! [`FaultProvider`] owns and that the page tables reference, one reference
+//! per fault.
+
+use core::marker::PhantomData;
+use kernel::{bindings, mm::virt::VmaNew, page::Page};
+
+extern "C" {
+    /// `get_page()` (a static inline in C); see `helpers.c`.
+    fn trampfd_get_page(page: *mut core::ffi::c_void);
+}
+
+/// Why a fault could not be served.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FaultError {
+    /// The address has no page (outside the object): `SIGBUS` for the task.
+    NoPage,
+    /// The page could not be allocated.
+    Oom,
+}
+
+/// An object that provides the pages of the mappings it is installed on.
+pub trait FaultProvider: Sync + Sized {
+    /// Finds (or creates) the page at page offset `pgoff` of the mapping and
+    /// calls `map` with it. `map` takes its own reference on the page, so
+    /// the page only needs to be valid for the duration of the call.
+    fn fault_page(&self, pgoff: usize, map: &mut dyn FnMut(&Page)) -> Result<(), FaultError>;
+}
+
+/// The `vm_operations_struct` of mappings served by `T`.
+pub struct VmOps<T: FaultProvider>(PhantomData<T>);
+
+impl<T: FaultProvider> VmOps<T> {
+    const OPS: bindings::vm_operations_struct = bindings::vm_operations_struct {
+        fault: Some(Self::fault),
+        // SAFETY: all other fields are optional callbacks or plain data for
+        // which all-zeroes (NULL / absent) is valid.
+        ..unsafe { core::mem::zeroed() }
+    };
+
+    /// Makes `provider` serve the faults of the mapping `vma` is creating.
+    ///
+    /// # Safety
+    ///
+    /// `provider` must stay valid for as long as `vma`, or any copy of it
+    /// made by fork or mremap, exists. This holds when `provider` is owned by
+    /// `vma->vm_file` (for example its `private_data`) and freed only in the
+    /// file's release: every vma holds a reference on its file.
+    pub unsafe fn install(vma: &VmaNew, provider: &T) {
+        let raw = vma.as_ptr();
+        // SAFETY: `raw` is the vma being set up by this mmap call, which we
+        // may modify until the call returns; `OPS` is a promoted `'static`.
+        unsafe {
+            (*raw).vm_ops = &Self::OPS;
+            (*raw).vm_private_data = core::ptr::from_ref(provider).cast_mut().cast();
+        }
+    }
+
+    /// The `.fault` callback.
+    ///
+    /// # Safety
+    ///
+    /// Called by the mm with a valid `vmf` for a vma on which
+    /// [`VmOps::install`] installed these operations.
+    unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
+        // SAFETY: `vmf` is valid for the duration of this call.
+        let (vma, pgoff) = unsafe { ((*vmf).__bindgen_anon_1.vma, (*vmf).__bindgen_anon_1.pgoff) };
+        // SAFETY: `install` stored a `&T` in `vm_private_data` of this vma
+        // (fork and mremap copy it with the vma), and its contract keeps
+        // the `T` alive while the vma exists.
+        let provider = unsafe { &*(*vma).vm_private_data.cast::<T>().cast_const() };
+        let result = provider.fault_page(pgoff, &mut |page| {
+            // SAFETY: `page` is valid during this call; the reference taken
+            // here is the one the page table entry will own, which `finish_fault`
+            // consumes. `vmf` is valid (see above).
+            unsafe {
+                trampfd_get_page(page.as_ptr().cast());
+                (*vmf).page = page.as_ptr();
+            }
+        });
+        match result {
+            Ok(()) => 0,
+            Err(FaultError::NoPage) => {
+                bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t
+            }
+            Err(FaultError::Oom) => bindings::vm_fault_reason_VM_FAULT_OOM as bindings::vm_fault_t,
+        }
+    }
+}

@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Module life cycle: load, device node, modinfo, parameter, unload refused
+ * while in use, reload.  Runs as root in the test guest; the module file is
+ * $TRAMPFD_KO (default /mod/trampfd.ko).  Leaves the module loaded.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "kselftest_harness.h"
+#include "trampfd_util.h"
+
+static const char *ko_path(void)
+{
+	const char *p = getenv("TRAMPFD_KO");
+
+	return p ? p : "/mod/trampfd.ko";
+}
+
+static int load(const char *params)
+{
+	int fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	ret = tfd_err(syscall(SYS_finit_module, fd, params, 0));
+	close(fd);
+	return ret;
+}
+
+static int unload(void)
+{
+	return tfd_err(syscall(SYS_delete_module, "trampfd", O_NONBLOCK));
+}
+
+static int loaded(void)
+{
+	return access("/sys/module/trampfd", F_OK) == 0;
+}
+
+/* Make sure the module is loaded with default parameters. */
+static void ensure_loaded(void)
+{
+	if (!loaded())
+		load("");
+	chmod(TRAMPFD_DEV, 0666);
+}
+
+TEST(unload_and_load_again)
+{
+	ensure_loaded();
+	ASSERT_EQ(0, unload());
+	ASSERT_FALSE(loaded());
+	ASSERT_EQ(-ENOENT, tfd_err(access(TRAMPFD_DEV, F_OK)));
+	ASSERT_EQ(0, load(""));
+	ASSERT_TRUE(loaded());
+}
+
+TEST(device_node_is_a_misc_char_device)
+{
+	struct stat st;
+	int fd;
+
+	ensure_loaded();
+	ASSERT_EQ(0, stat(TRAMPFD_DEV, &st));
+	ASSERT_TRUE(S_ISCHR(st.st_mode));
+	ASSERT_EQ(10, major(st.st_rdev));
+	fd = tfd_open();
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, close(fd));
+}
+
+TEST(modinfo_describes_the_module)
+{
+	char cmd[256], buf[4096];
+	size_t n;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "modinfo %s", ko_path());
+	p = popen(cmd, "r");
+	ASSERT_NE(NULL, p);
+	n = fread(buf, 1, sizeof(buf) - 1, p);
+	buf[n] = 0;
+	ASSERT_EQ(0, pclose(p));
+	EXPECT_NE(NULL, strstr(buf, "license:        GPL")) TH_LOG("%s", buf);
+	EXPECT_NE(NULL, strstr(buf, "description:    Kernel-generated executable trampolines"));
+	EXPECT_NE(NULL, strstr(buf, "parm:           max_trampfds"));
+	EXPECT_NE(NULL, strstr(buf, "name:           trampfd"));
+}
+
+TEST(max_trampfds_parameter_limits_live_fds)
+{
+	int a, b;
+
+	ensure_loaded();
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load("max_trampfds=2"));
+	chmod(TRAMPFD_DEV, 0666);
+	a = tfd_open();
+	b = tfd_open();
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	EXPECT_EQ(-ENFILE, tfd_err(tfd_open()));
+	EXPECT_EQ(-ENFILE, tfd_err(ioctl(a, TRAMPFD_IOC_CREATE, 0)));
+	close(b);
+	b = tfd_open();
+	EXPECT_LE(0, b);
+	close(a);
+	close(b);
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+TEST(unload_refused_while_an_fd_is_open)
+{
+	int fd;
+
+	ensure_loaded();
+	fd = tfd_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload());
+	EXPECT_TRUE(loaded());
+	close(fd);
+	EXPECT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+TEST(unload_refused_while_a_mapping_lives)
+{
+	static __u64 code[1], data[1];
+	void *p;
+	int fd;
+
+	ensure_loaded();
+	fd = tfd_open();
+	ASSERT_LE(0, fd);
+	p = tfd_map(fd, 1, code, data);
+	ASSERT_NE(MAP_FAILED, p);
+	close(fd);
+	EXPECT_EQ(-EWOULDBLOCK, unload());
+	ASSERT_EQ(0, munmap(p, 4096));
+	EXPECT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+TEST(reload_fifty_times)
+{
+	int i, fd;
+
+	ensure_loaded();
+	for (i = 0; i < 50; i++) {
+		ASSERT_EQ(0, unload());
+		ASSERT_EQ(0, load(""));
+		fd = open(TRAMPFD_DEV, O_RDWR);
+		ASSERT_LE(0, fd);
+		close(fd);
+	}
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /dev/trampfd API tests (x86-64): trampolines reach the right target with
+ * the right data, W^X policies, anon-fd factory, lifetime, scale, and one
+ * test per refused input with its errno (Documentation/trampfd.rst).
+ */
+#define _GNU_SOURCE
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "kselftest_harness.h"
+#include "trampfd_util.h"
+
+#ifndef PR_SET_MDWE
+#define PR_SET_MDWE 65
+#define PR_MDWE_REFUSE_EXEC_GAIN 1
+#endif
+
+#define PAGE 4096
+#define NMAX 128
+#define SLOT 32
+
+/*
+ * Targets.  shimK records the data register (r10) and K in thread-local
+ * variables, then tail-calls target(), which returns a checksum of its eight
+ * arguments (six in registers, two on the stack).
+ */
+__thread long seen_data;
+__thread long seen_target;
+
+long target(long a, long b, long c, long d, long e, long f, long g, long h);
+long target(long a, long b, long c, long d, long e, long f, long g, long h)
+{
+	return a + 2 * b + 3 * c + 4 * d + 5 * e + 6 * f + 7 * g + 8 * h;
+}
+
+#define SHIM(k)							\
+	".globl shim" #k "\n"					\
+	"shim" #k ":\n"						\
+	"	movq %r10, %fs:seen_data@tpoff\n"		\
+	"	movq $" #k ", %fs:seen_target@tpoff\n"		\
+	"	jmp target\n"
+asm(".text\n" SHIM(0) SHIM(1) SHIM(2) SHIM(3)
+    ".globl shim_rax\n"
+    "shim_rax:\n"
+    "	movq %rax, %fs:seen_data@tpoff\n"
+    "	movq $9, %fs:seen_target@tpoff\n"
+    "	jmp target\n");
+void shim_rax(void);
+void shim0(void);
+void shim1(void);
+void shim2(void);
+void shim3(void);
+static void (*const shims[4])(void) = { shim0, shim1, shim2, shim3 };
+
+typedef long (*fn8)(long, long, long, long, long, long, long, long);
+
+#define CHECKSUM (1 + 2 * 2 + 3 * 3 + 4 * 4 + 5 * 5 + 6 * 6 + 7 * 7 + 8 * 8)
+
+/* Call trampoline @x of @page; return 0 if it reached shim @k with @data. */
+static int call_ok(void *page, int x, long k, long data)
+{
+	fn8 f = (fn8)((char *)page + x * SLOT);
+
+	seen_data = seen_target = -1;
+	if (f(1, 2, 3, 4, 5, 6, 7, 8) != CHECKSUM)
+		return 1;
+	return !(seen_target == k && seen_data == data);
+}
+
+FIXTURE(tfd) {
+	int fd;
+	__u64 code[NMAX];
+	__u64 data[NMAX];
+};
+
+FIXTURE_SETUP(tfd)
+{
+	int i;
+
+	self->fd = tfd_open();
+	ASSERT_LE(0, self->fd) TH_LOG("open %s: %s", TRAMPFD_DEV, strerror(errno));
+	for (i = 0; i < NMAX; i++) {
+		self->code[i] = (uintptr_t)shims[i % 4];
+		self->data[i] = 0xd000 + i;
+	}
+}
+
+FIXTURE_TEARDOWN(tfd)
+{
+	close(self->fd);
+}
+
+TEST_F(tfd, info_describes_x86_64_layout)
+{
+	struct trampfd_info info;
+
+	memset(&info, 0xff, sizeof(info));
+	ASSERT_EQ(0, ioctl(self->fd, TRAMPFD_IOC_GET_INFO, &info));
+	EXPECT_EQ(sizeof(info), info.size);
+	EXPECT_EQ(TRAMPFD_ARCH_X86_64, info.arch);
+	EXPECT_EQ(32, info.code_size);
+	EXPECT_EQ(PAGE / 32, info.ntrampolines);
+	EXPECT_EQ(0, info.code_offset);
+	EXPECT_EQ((1u << TRAMPFD_X86_64_RAX) | (1u << TRAMPFD_X86_64_R10) |
+		  (1u << TRAMPFD_X86_64_R11), info.code_regs);
+	EXPECT_EQ(info.code_regs, info.data_regs);
+	EXPECT_EQ(0, info.reserved[0] | info.reserved[1] | info.reserved[2] |
+		  info.reserved[3]);
+}
+
+TEST_F(tfd, full_page_reaches_every_target_with_its_data)
+{
+	void *p = tfd_map(self->fd, NMAX, self->code, self->data);
+	int i;
+
+	ASSERT_NE(MAP_FAILED, p);
+	for (i = 0; i < NMAX; i++)
+		ASSERT_EQ(0, call_ok(p, i, i % 4, 0xd000 + i)) TH_LOG("slot %d", i);
+	/* The tables are the process's: retarget every slot at run time. */
+	for (i = 0; i < NMAX; i++) {
+		self->code[i] = (uintptr_t)shims[3 - i % 4];
+		self->data[i] = -1000 - i;
+	}
+	for (i = 0; i < NMAX; i++)
+		ASSERT_EQ(0, call_ok(p, i, 3 - i % 4, -1000 - i)) TH_LOG("slot %d", i);
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, page_bytes_are_the_documented_encoding)
+{
+	const unsigned char *p = tfd_map(self->fd, 2, self->code, self->data);
+	__u64 imm;
+	int i;
+
+	ASSERT_NE(MAP_FAILED, p);
+	/* movabs r11, &code[1]; mov r11,[r11]; movabs r10, &data[1]; ... */
+	EXPECT_EQ(0x49, p[32]);
+	EXPECT_EQ(0xbb, p[33]);
+	memcpy(&imm, p + 34, 8);
+	EXPECT_EQ((uintptr_t)&self->code[1], imm);
+	EXPECT_EQ(0, memcmp(p + 42, "\x4d\x8b\x1b\x49\xba", 5));
+	memcpy(&imm, p + 47, 8);
+	EXPECT_EQ((uintptr_t)&self->data[1], imm);
+	EXPECT_EQ(0, memcmp(p + 55, "\x4d\x8b\x12\x41\xff\xe3\xcc\xcc\xcc", 9));
+	for (i = 2 * SLOT; i < PAGE; i++)
+		ASSERT_EQ(0xcc, p[i]) TH_LOG("offset %d", i);
+	munmap((void *)p, PAGE);
+}
+
+TEST_F(tfd, rax_as_data_register)
+{
+	void *p;
+
+	self->code[0] = (uintptr_t)shim_rax;
+	ASSERT_EQ(0, tfd_write_code(self->fd, 4, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_RAX, self->data));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, call_ok(p, 0, 9, 0xd000));
+	munmap(p, PAGE);
+}
+
+/* Runs @fn in a child; returns its wait status. */
+static int in_child(int (*fn)(void *), void *arg)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(arg));
+	waitpid(pid, &status, 0);
+	return status;
+}
+
+static int mdwe_child(void *arg)
+{
+	int fd = *(int *)arg;
+	static __u64 code[1], data[1];
+	void *anon, *p;
+
+	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0))
+		return 10;
+	/* An anonymous W+X closure page is refused ... */
+	anon = mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon != MAP_FAILED || errno != EACCES)
+		return 11;
+	/* ... and so is writing code then flipping RW to RX. */
+	anon = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (anon == MAP_FAILED)
+		return 12;
+	if (mprotect(anon, PAGE, PROT_READ | PROT_EXEC) == 0 || errno != EACCES)
+		return 13;
+	/* trampfd still gives a working closure. */
+	code[0] = (uintptr_t)shim2;
+	data[0] = 4242;
+	p = tfd_map(fd, 1, code, data);
+	if (p == MAP_FAILED)
+		return 14;
+	return call_ok(p, 0, 2, 4242) ? 15 : 0;
+}
+
+TEST_F(tfd, works_under_mdwe_where_wx_and_rw_to_rx_are_refused)
+{
+	int st = in_child(mdwe_child, &self->fd);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	ASSERT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
+{
+	void *p = tfd_map(self->fd, 4, self->code, self->data);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(0, call_ok(p, 3, 3, 0xd003));
+	ASSERT_EQ(0, munmap(p, PAGE));
+}
+
+static int fork_child_call(void *p)
+{
+	return call_ok(p, 1, 1, 0xd001);
+}
+
+TEST_F(tfd, fork_child_keeps_a_working_copy)
+{
+	void *p = tfd_map(self->fd, 4, self->code, self->data);
+	int st;
+
+	ASSERT_NE(MAP_FAILED, p);
+	st = in_child(fork_child_call, p);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	/* Before the parent touched it, too. */
+	munmap(p, PAGE);
+}
+
+static int foreign_child(void *arg)
+{
+	int fd = *(int *)arg;
+	static __u64 code[1], data[1];
+
+	if (tfd_write_code(fd, 1, TRAMPFD_X86_64_R11, code) != -EPERM)
+		return 1;
+	if (mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) !=
+	    MAP_FAILED || errno != EPERM)
+		return 2;
+	(void)data;
+	return 0;
+}
+
+TEST_F(tfd, other_address_space_gets_eperm)
+{
+	int st;
+
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, self->data));
+	st = in_child(foreign_child, &self->fd);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	/* The owner is unaffected. */
+	void *p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, fd_passed_with_scm_rights_cannot_be_mapped_there)
+{
+	int sv[2], st;
+	pid_t pid;
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+	pid = fork();
+	if (pid == 0) {
+		char b, cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &b, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		int fd;
+
+		close(self->fd);
+		if (recvmsg(sv[1], &m, 0) != 1)
+			_exit(20);
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&m)), sizeof(int));
+		_exit(foreign_child(&fd));
+	}
+	{
+		char b = 'x', cbuf[CMSG_SPACE(sizeof(int))];
+		struct iovec iov = { &b, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &self->fd, sizeof(int));
+		ASSERT_EQ(1, sendmsg(sv[0], &m, 0));
+	}
+	waitpid(pid, &st, 0);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_F(tfd, create_ioctl_returns_an_independent_trampfd)
+{
+	int nfd = ioctl(self->fd, TRAMPFD_IOC_CREATE, 0);
+	int cfd = ioctl(self->fd, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	void *p, *q;
+
+	ASSERT_LE(0, nfd);
+	ASSERT_LE(0, cfd);
+	EXPECT_EQ(0, fcntl(nfd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(cfd, F_GETFD) & FD_CLOEXEC);
+	p = tfd_map(nfd, 4, self->code, self->data);
+	ASSERT_NE(MAP_FAILED, p);
+	/* The parent fd is still unconfigured and maps separately. */
+	EXPECT_EQ(-1, tfd_fdinfo(self->fd, "trampfd-ntrampolines"));
+	q = tfd_map(self->fd, 2, self->code + 2, self->data + 2);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(0, call_ok(p, 2, 2, 0xd002));
+	EXPECT_EQ(0, call_ok(q, 0, 2, 0xd002));
+	/* A created fd can create too. */
+	int gfd = ioctl(cfd, TRAMPFD_IOC_CREATE, 0);
+
+	EXPECT_LE(0, gfd);
+	close(gfd);
+	close(nfd);
+	close(cfd);
+	munmap(p, PAGE);
+	munmap(q, PAGE);
+}
+
+static int sandboxed_child(void *arg)
+{
+	int fd = *(int *)arg;
+	static __u64 code[1], data[1];
+	struct sock_filter filt[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { sizeof(filt) / sizeof(filt[0]), filt };
+	int nfd;
+	void *p;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+		return 30;
+	if (tfd_open() != -1 || errno != EPERM)
+		return 31;
+	nfd = ioctl(fd, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	if (nfd < 0)
+		return 32;
+	code[0] = (uintptr_t)shim1;
+	data[0] = 77;
+	p = tfd_map(nfd, 1, code, data);
+	if (p == MAP_FAILED)
+		return 33;
+	return call_ok(p, 0, 1, 77) ? 34 : 0;
+}
+
+TEST_F(tfd, create_works_in_a_sandbox_that_cannot_open_files)
+{
+	int st = in_child(sandboxed_child, &self->fd);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+TEST_F(tfd, fdinfo_follows_the_state)
+{
+	char s[64];
+	void *p;
+
+	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 7, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(7, tfd_fdinfo(self->fd, "trampfd-ntrampolines"));
+	EXPECT_EQ(11, tfd_fdinfo(self->fd, "trampfd-code-reg"));
+	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, self->data));
+	EXPECT_EQ(10, tfd_fdinfo(self->fd, "trampfd-data-reg"));
+	EXPECT_STREQ("configured", tfd_state(self->fd, s, sizeof(s)));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_STREQ("mapped", tfd_state(self->fd, s, sizeof(s)));
+	EXPECT_EQ(0, tfd_fdinfo(self->fd, "trampfd-page"));
+	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
+	EXPECT_EQ(1, tfd_fdinfo(self->fd, "trampfd-page"));
+	munmap(p, PAGE);
+}
+
+/* ---- refused inputs: one behaviour each ---- */
+
+TEST_F(tfd, ntrampolines_zero_is_erange)
+{
+	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, 0, TRAMPFD_X86_64_R11, self->code));
+}
+
+TEST_F(tfd, ntrampolines_above_max_is_erange)
+{
+	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, NMAX + 1, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(0, tfd_write_code(self->fd, NMAX, TRAMPFD_X86_64_R11, self->code));
+}
+
+TEST_F(tfd, unknown_register_is_einval)
+{
+	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, 17, self->code));
+	EXPECT_EQ(-EINVAL, tfd_write_data(self->fd, 0xffffffff, self->data));
+}
+
+TEST_F(tfd, rsp_rip_and_argument_registers_are_eopnotsupp)
+{
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RSP, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RIP, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RDI, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_data(self->fd, TRAMPFD_X86_64_RBX, self->data));
+}
+
+TEST_F(tfd, same_code_and_data_register_is_ebusy)
+{
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(-EBUSY, tfd_write_data(self->fd, TRAMPFD_X86_64_R11, self->data));
+}
+
+TEST_F(tfd, null_table_is_efault)
+{
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, NULL));
+	EXPECT_EQ(-EFAULT, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, NULL));
+}
+
+TEST_F(tfd, misaligned_table_is_einval)
+{
+	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11,
+					  (char *)self->code + 4));
+}
+
+TEST_F(tfd, kernel_address_table_is_efault)
+{
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11,
+					  (void *)0xffff888000000000ull));
+}
+
+TEST_F(tfd, table_range_that_overflows_is_efault)
+{
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 2, TRAMPFD_X86_64_R11,
+					  (void *)0xfffffffffffffff8ull));
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 128, TRAMPFD_X86_64_R11,
+					  (void *)0x7ffffffff000ull));
+}
+
+TEST_F(tfd, short_and_long_writes_are_emsgsize)
+{
+	char buf[64] = { 0 };
+
+	EXPECT_EQ(-EMSGSIZE, tfd_err(pwrite(self->fd, buf, 15, TRAMPFD_CODE_OFFSET)));
+	EXPECT_EQ(-EMSGSIZE, tfd_err(pwrite(self->fd, buf, 17, TRAMPFD_DATA_OFFSET)));
+	EXPECT_EQ(-EMSGSIZE, tfd_err(pwrite(self->fd, buf, 1, TRAMPFD_CODE_OFFSET)));
+}
+
+TEST_F(tfd, writes_at_other_offsets_are_enxio)
+{
+	struct trampfd_code c = { 1, TRAMPFD_X86_64_R11, (uintptr_t)self->code };
+
+	EXPECT_EQ(-ENXIO, tfd_err(pwrite(self->fd, &c, sizeof(c), 8)));
+	EXPECT_EQ(-ENXIO, tfd_err(pwrite(self->fd, &c, sizeof(c), 0x1000)));
+	EXPECT_STREQ("unconfigured", tfd_state(self->fd, (char[64]){0}, 64));
+}
+
+TEST_F(tfd, write_from_bad_user_buffer_is_efault)
+{
+	EXPECT_EQ(-EFAULT, tfd_err(pwrite(self->fd, (void *)8, 16, TRAMPFD_CODE_OFFSET)));
+}
+
+TEST_F(tfd, nonzero_reserved_is_einval)
+{
+	struct trampfd_data d = { TRAMPFD_X86_64_R10, 1, (uintptr_t)self->data };
+
+	EXPECT_EQ(-EINVAL, tfd_err(pwrite(self->fd, &d, sizeof(d), TRAMPFD_DATA_OFFSET)));
+}
+
+TEST_F(tfd, rewrite_before_mmap_is_allowed_after_is_erofs)
+{
+	void *p;
+
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 3, TRAMPFD_X86_64_R11, self->code));
+	p = tfd_map(self->fd, 2, self->code, self->data);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EROFS, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(-EROFS, tfd_write_data(self->fd, TRAMPFD_X86_64_RAX, self->data));
+	EXPECT_EQ(0, call_ok(p, 1, 1, 0xd001));
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, mmap_before_both_descriptors_is_enodata)
+{
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(ENODATA, errno);
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(ENODATA, errno);
+}
+
+static void configure(FIXTURE_DATA(tfd) *self)
+{
+	tfd_write_code(self->fd, 4, TRAMPFD_X86_64_R11, self->code);
+	tfd_write_data(self->fd, TRAMPFD_X86_64_R10, self->data);
+}
+
+TEST_F(tfd, mmap_at_wrong_offset_is_einval)
+{
+	configure(self);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, PAGE));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(tfd, mmap_longer_than_a_page_is_einval)
+{
+	configure(self);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(tfd, mmap_writable_is_eacces)
+{
+	configure(self);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC,
+				   MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EACCES, errno);
+}
+
+TEST_F(tfd, mmap_shared_is_einval)
+{
+	configure(self);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(tfd, second_mmap_is_ebusy)
+{
+	void *p;
+
+	configure(self);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(EBUSY, errno);
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, mprotect_writable_is_eacces)
+{
+	void *p;
+
+	configure(self);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-EACCES, tfd_err(mprotect(p, PAGE, PROT_READ | PROT_WRITE)));
+	EXPECT_EQ(-EACCES, tfd_err(mprotect(p, PAGE, PROT_READ | PROT_WRITE | PROT_EXEC)));
+	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, proc_self_mem_write_fails_and_page_is_unchanged)
+{
+	unsigned char before[PAGE], *p;
+	int mem;
+
+	configure(self);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	memcpy(before, p, PAGE);
+	mem = open("/proc/self/mem", O_RDWR);
+	ASSERT_LE(0, mem);
+	EXPECT_EQ(-EACCES, tfd_err(pwrite(mem, "\x90\x90", 2, (uintptr_t)p)));
+	EXPECT_EQ(0, memcmp(before, p, PAGE));
+	close(mem);
+	munmap(p, PAGE);
+}
+
+TEST_F(tfd, mremap_growth_is_efault_and_move_keeps_working)
+{
+	void *p, *q;
+
+	configure(self);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(MAP_FAILED, mremap(p, PAGE, 2 * PAGE, MREMAP_MAYMOVE));
+	EXPECT_EQ(EFAULT, errno);
+	q = mremap(p, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	if (q == MAP_FAILED) /* DONTUNMAP needs anonymous memory: plain move */
+		q = mmap(NULL, PAGE, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+		q = mremap(p, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED, q);
+	ASSERT_NE(MAP_FAILED, q);
+	EXPECT_EQ(0, call_ok(q, 3, 3, 0xd003));
+	munmap(q, PAGE);
+}
+
+TEST_F(tfd, read_is_einval)
+{
+	char buf[16];
+
+	EXPECT_EQ(-EINVAL, tfd_err(read(self->fd, buf, sizeof(buf))));
+}
+
+TEST_F(tfd, unknown_ioctl_is_enotty)
+{
+	EXPECT_EQ(-ENOTTY, tfd_err(ioctl(self->fd, _IO(TRAMPFD_IOC_MAGIC, 0x7f), 0)));
+	EXPECT_EQ(-ENOTTY, tfd_err(ioctl(self->fd, _IOR(TRAMPFD_IOC_MAGIC, 0x02, int), 0)));
+}
+
+TEST_F(tfd, ioctl_with_bad_pointer_is_efault)
+{
+	EXPECT_EQ(-EFAULT, tfd_err(ioctl(self->fd, TRAMPFD_IOC_GET_INFO, (void *)8)));
+	EXPECT_EQ(-EFAULT, tfd_err(ioctl(self->fd, TRAMPFD_IOC_GET_INFO,
+					 (void *)0xffff888000000000ull)));
+}
+
+TEST_F(tfd, create_with_unknown_flags_is_einval)
+{
+	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, 2)));
+	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, O_CLOEXEC)));
+}
+
+static int null_entry_child(void *p)
+{
+	fn8 f = (fn8)((char *)p + 5 * SLOT);
+
+	f(1, 2, 3, 4, 5, 6, 7, 8);
+	return 0;
+}
+
+TEST_F(tfd, calling_a_null_entry_kills_only_the_caller_with_sigsegv)
+{
+	void *p = tfd_map(self->fd, 8, self->code, self->data);
+	int st;
+
+	ASSERT_NE(MAP_FAILED, p);
+	self->code[5] = 0;
+	st = in_child(null_entry_child, p);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(SIGSEGV, WTERMSIG(st));
+	/* The parent and the other slots are fine. */
+	EXPECT_EQ(0, call_ok(p, 6, 2, 0xd006));
+	munmap(p, PAGE);
+}
+
+/* ---- scale ---- */
+
+TEST(thousand_fds_at_once)
+{
+	enum { N = 1000 };
+	static int fds[N];
+	static void *maps[N];
+	static __u64 code[N], data[N];
+	struct rlimit rl = { 4096, 4096 };
+	int i;
+
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	for (i = 0; i < N; i++) {
+		code[i] = (uintptr_t)shims[i % 4];
+		data[i] = i;
+		fds[i] = tfd_open();
+		ASSERT_LE(0, fds[i]) TH_LOG("fd %d: %s", i, strerror(errno));
+		maps[i] = tfd_map(fds[i], 1, &code[i], &data[i]);
+		ASSERT_NE(MAP_FAILED, maps[i]);
+	}
+	EXPECT_LE(N, tfd_fdinfo(fds[0], "trampfd-live-fds"));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, call_ok(maps[i], 0, i % 4, i)) TH_LOG("fd %d", i);
+	EXPECT_LE(N, tfd_fdinfo(fds[0], "trampfd-live-pages"));
+	for (i = 0; i < N; i++) {
+		close(fds[i]);
+		munmap(maps[i], PAGE);
+	}
+}
+
+static void *thread_worker(void *arg)
+{
+	long id = (long)arg, i;
+	__u64 code[4], data[4];
+
+	for (i = 0; i < 40; i++) {
+		int fd = (i & 1) ? tfd_open() : -1;
+		void *p;
+
+		if (fd < 0) {
+			int base = tfd_open();
+
+			fd = ioctl(base, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+			close(base);
+		}
+		if (fd < 0)
+			return (void *)1;
+		code[i % 4] = (uintptr_t)shims[id % 4];
+		data[i % 4] = id * 1000 + i;
+		p = tfd_map(fd, 4, code, data);
+		if (p == MAP_FAILED)
+			return (void *)2;
+		if (call_ok(p, i % 4, id % 4, id * 1000 + i))
+			return (void *)3;
+		close(fd);
+		munmap(p, PAGE);
+	}
+	return NULL;
+}
+
+TEST(threads_create_and_call_concurrently)
+{
+	pthread_t t[8];
+	void *ret;
+	long i;
+
+	for (i = 0; i < 8; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, thread_worker, (void *)i));
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
+		EXPECT_EQ(NULL, ret) TH_LOG("thread %ld", i);
+	}
+}
+
+/* Must stay last: every earlier test has ended and freed its trampfds. */
+TEST(nothing_leaked_after_all_fds_and_mappings_are_gone)
+{
+	int fd = tfd_open();
+
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, tfd_fdinfo(fd, "trampfd-live-fds"));
+	EXPECT_EQ(0, tfd_fdinfo(fd, "trampfd-live-pages"));
+	EXPECT_LT(0, tfd_fdinfo(fd, "trampfd-faults"));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
