@@ -490,7 +490,9 @@ TEST_F(tfd, writes_at_other_offsets_are_enxio)
 
 TEST_F(tfd, write_from_bad_user_buffer_is_efault)
 {
-	EXPECT_EQ(-EFAULT, tfd_err(pwrite(self->fd, (void *)8, 16, TRAMPFD_CODE_OFFSET)));
+	void *volatile bad = (void *)8;
+
+	EXPECT_EQ(-EFAULT, tfd_err(pwrite(self->fd, bad, 16, TRAMPFD_CODE_OFFSET)));
 }
 
 TEST_F(tfd, nonzero_reserved_is_einval)

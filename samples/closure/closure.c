@@ -112,7 +112,7 @@ int main(void)
 		{ mul, 3, "times 3" }, { mul, -2, "times -2" },
 	};
 	int (*fn[4])(int);
-	struct closure_pool pool;
+	struct closure_pool pool = { .fd = -1 };
 	int devfd, i, ret, bad = 0;
 	void *wx;
 
