@@ -37,16 +37,7 @@ struct closure {
 	const char *name;
 };
 
-/*
- * Entry stub shared by every closure: rsi = r10 (the closure), then
- * jmp *closure->handler.  The first argument (edi) is untouched.
- */
-asm(".text\n"
-    ".globl closure_entry\n"
-    "closure_entry:\n"
-    "	movq %r10, %rsi\n"
-    "	jmp *(%rsi)\n");
-void closure_entry(void);
+#include "closure_entry.h"
 
 /* A page of closures: one trampfd. */
 struct closure_pool {
