@@ -57,7 +57,7 @@ impl kernel::InPlaceModule for TrampfdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let max = module_parameters::max_trampfds.value();
         device::MAX_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
-        pr_info!("trampfd: loaded, max_trampfds={}\n", max);
+        pr_info!("loaded, max_trampfds={}\n", max);
         try_pin_init!(Self {
             trampfd <- MiscDeviceRegistration::register(MiscDeviceOptions {
                 name: c"trampfd",

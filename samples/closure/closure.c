@@ -107,6 +107,7 @@ int main(void)
 	int devfd, i, ret, bad = 0;
 	void *wx;
 
+	printf("running as uid %d\n", (int)getuid());
 	if (prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0)) {
 		perror("prctl(PR_SET_MDWE)");
 		return 1;
