@@ -20,14 +20,12 @@
 //! /* page + X * info.code_size jumps to code_table[X], r10 = data_table[X] */
 //! ```
 
-use kernel::{
-    miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
-    prelude::*,
-};
+use kernel::prelude::*;
 
 pub mod arch;
 pub mod desc;
 pub mod device;
+pub mod miscdev;
 pub mod stats;
 pub mod uapi;
 pub mod vma;
@@ -50,7 +48,7 @@ module! {
 #[pin_data]
 pub struct TrampfdModule {
     #[pin]
-    trampfd: MiscDeviceRegistration<device::Trampfd>,
+    trampfd: miscdev::ModeMiscDevice<device::Trampfd>,
 }
 
 impl kernel::InPlaceModule for TrampfdModule {
@@ -59,9 +57,9 @@ impl kernel::InPlaceModule for TrampfdModule {
         device::MAX_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
         pr_info!("loaded, max_trampfds={}\n", max);
         try_pin_init!(Self {
-            trampfd <- MiscDeviceRegistration::register(MiscDeviceOptions {
-                name: c"trampfd",
-            }),
+            // World read/writable like /dev/null: the API is for
+            // unprivileged programs and enforces its own rules.
+            trampfd <- miscdev::ModeMiscDevice::register(c"trampfd", 0o666),
         })
     }
 }

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
@@ -198,6 +199,37 @@ TEST_F(tfd, works_under_mdwe_where_wx_and_rw_to_rx_are_refused)
 
 	ASSERT_TRUE(WIFEXITED(st));
 	ASSERT_EQ(0, WEXITSTATUS(st));
+}
+
+static int unprivileged_child(void *arg)
+{
+	static __u64 code[2], data[2];
+	int fd;
+	void *p;
+
+	(void)arg;
+	if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) ||
+	    setresuid(1000, 1000, 1000))
+		return 40;
+	if (geteuid() != 1000)
+		return 41;
+	fd = tfd_open();
+	if (fd < 0)
+		return 42;
+	code[1] = (uintptr_t)shim3;
+	data[1] = 31337;
+	p = tfd_map(fd, 2, code, data);
+	if (p == MAP_FAILED)
+		return 43;
+	return call_ok(p, 1, 3, 31337) ? 44 : 0;
+}
+
+TEST_F(tfd, works_for_an_unprivileged_user)
+{
+	int st = in_child(unprivileged_child, NULL);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
