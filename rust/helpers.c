@@ -8,6 +8,9 @@
 #include <linux/cred.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/capability.h>
+#include <linux/mman.h>
+#include <linux/pkeys.h>
 
 #include "helpers.h"
 
@@ -46,4 +49,66 @@ int trampfd_reopen(struct file *file, bool cloexec)
 	}
 	fd_install(fd, new);
 	return fd;
+}
+
+/*
+ * Is the current task allowed to install a zpoline page?  CAP_SYS_RAWIO (the
+ * capability that lets a task map address 0 itself), or membership of @gid
+ * (in the caller's user namespace); (u32)-1 names no group.
+ */
+bool trampfd_zpoline_allowed(u32 gid)
+{
+	kgid_t kgid;
+
+	if (capable(CAP_SYS_RAWIO))
+		return true;
+	if (gid == (u32)-1)
+		return false;
+	kgid = make_kgid(current_user_ns(), gid);
+	return gid_valid(kgid) && in_group_p(kgid);
+}
+
+/*
+ * Map @file's page at virtual address 0 of the current process, execute
+ * only, without replacing anything already there.  The mapping is made with
+ * a copy of the caller's credentials that has CAP_SYS_RAWIO raised, so that
+ * mmap_min_addr (cap_mmap_addr) lets this one mapping through; the caller
+ * has already passed trampfd_zpoline_allowed().  Sets *@xom when protection
+ * keys made the page execute-only.  Returns 0 or a negative errno.
+ */
+int trampfd_zpoline_map(struct file *file, bool *xom)
+{
+	const struct cred *old;
+	struct vm_area_struct *vma;
+	struct cred *cred;
+	unsigned long addr;
+
+	cred = prepare_creds();
+	if (!cred)
+		return -ENOMEM;
+	cap_raise(cred->cap_effective, CAP_SYS_RAWIO);
+	old = override_creds(cred);
+	addr = vm_mmap(file, 0, PAGE_SIZE, PROT_EXEC,
+		       MAP_PRIVATE | MAP_FIXED_NOREPLACE, 0);
+	revert_creds(old);
+	put_cred(cred);
+	if (IS_ERR_VALUE(addr))
+		return (int)addr;
+	if (addr != 0) {
+		vm_munmap(addr, PAGE_SIZE);
+		return -EINVAL;
+	}
+	*xom = false;
+	mmap_read_lock(current->mm);
+	vma = vma_lookup(current->mm, 0);
+	if (vma)
+		*xom = vma_pkey(vma) != 0;
+	mmap_read_unlock(current->mm);
+	return 0;
+}
+
+/* Seal @vma (mseal semantics): no mprotect, munmap, mremap or MAP_FIXED. */
+void trampfd_vma_seal(struct vm_area_struct *vma)
+{
+	vm_flags_set(vma, VM_SEALED);
 }

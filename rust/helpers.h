@@ -7,9 +7,13 @@
 
 struct file;
 struct page;
+struct vm_area_struct;
 
 void trampfd_get_page(struct page *page);
 unsigned long trampfd_task_size_max(void);
 int trampfd_reopen(struct file *file, bool cloexec);
+bool trampfd_zpoline_allowed(u32 gid);
+int trampfd_zpoline_map(struct file *file, bool *xom);
+void trampfd_vma_seal(struct vm_area_struct *vma);
 
 #endif /* TRAMPFD_HELPERS_H */

@@ -29,6 +29,8 @@ pub mod miscdev;
 pub mod stats;
 pub mod uapi;
 pub mod vma;
+#[cfg(target_arch = "x86_64")]
+pub mod zpoline;
 
 module! {
     type: TrampfdModule,
@@ -41,6 +43,10 @@ module! {
             default: 65536,
             description: "Maximum number of live trampfds in the system (ENFILE beyond)",
         },
+        zpoline_gid: u32 {
+            default: 4294967295,
+            description: "Group whose members may install /dev/zpoline pages (default: none)",
+        },
     },
 }
 
@@ -49,17 +55,28 @@ module! {
 pub struct TrampfdModule {
     #[pin]
     trampfd: miscdev::ModeMiscDevice<device::Trampfd>,
+    #[cfg(target_arch = "x86_64")]
+    #[pin]
+    zpoline: miscdev::ModeMiscDevice<zpoline::Zpoline>,
 }
 
 impl kernel::InPlaceModule for TrampfdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
         let max = module_parameters::max_trampfds.value();
         device::MAX_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
+        #[cfg(target_arch = "x86_64")]
+        zpoline::ZPOLINE_GID.store(
+            module_parameters::zpoline_gid.value(),
+            core::sync::atomic::Ordering::Relaxed,
+        );
         pr_info!("loaded, max_trampfds={}\n", max);
         try_pin_init!(Self {
             // World read/writable like /dev/null: the API is for
             // unprivileged programs and enforces its own rules.
             trampfd <- miscdev::ModeMiscDevice::register(c"trampfd", 0o666),
+            // The policy is in ZPOLINE_IOC_INSTALL; opening is harmless.
+            #[cfg(target_arch = "x86_64")]
+            zpoline <- miscdev::ModeMiscDevice::register(c"zpoline", 0o666),
         })
     }
 }

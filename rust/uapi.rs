@@ -10,6 +10,7 @@ use crate::arch::Encoder;
 /// `_IOC` direction bits (asm-generic layout: x86-64, arm64, riscv64).
 const IOC_NONE: u32 = 0;
 const IOC_READ: u32 = 2;
+const IOC_WRITE: u32 = 1;
 
 /// `_IOC(dir, type, nr, size)`.
 const fn ioc(dir: u32, ty: u32, nr: u32, size: usize) -> u32 {
@@ -40,4 +41,54 @@ pub fn info_bytes<E: Encoder>(max: u32) -> [u8; INFO_SIZE] {
     b[24..28].copy_from_slice(&E::CODE_REGS.to_ne_bytes());
     b[28..32].copy_from_slice(&E::DATA_REGS.to_ne_bytes());
     b
+}
+
+/// `ZPOLINE_IOC_MAGIC`.
+pub const ZPOLINE_IOC_MAGIC: u32 = 0xb8;
+/// `sizeof(struct zpoline_cfg)`.
+pub const ZPOLINE_CFG_SIZE: usize = 24;
+/// `ZPOLINE_IOC_INSTALL`: installs the page at address 0.
+pub const ZPOLINE_IOC_INSTALL: u32 = ioc(
+    IOC_READ | IOC_WRITE,
+    ZPOLINE_IOC_MAGIC,
+    0x01,
+    ZPOLINE_CFG_SIZE,
+);
+/// `ZPOLINE_RESULT_XOM`: the page is execute-only.
+pub const ZPOLINE_RESULT_XOM: u32 = 0x1;
+
+/// `struct zpoline_cfg` as read from userspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ZpolineCfg {
+    /// Hook address.
+    pub hook: u64,
+    /// Flags, must be 0.
+    pub flags: u32,
+    /// Reserved, must be 0.
+    pub reserved: u32,
+}
+
+impl ZpolineCfg {
+    /// Decodes the bytes userspace passed.
+    pub fn from_bytes(b: &[u8; ZPOLINE_CFG_SIZE]) -> Self {
+        let u32_at = |o: usize| u32::from_ne_bytes([b[o], b[o + 1], b[o + 2], b[o + 3]]);
+        let mut hook = [0u8; 8];
+        hook.copy_from_slice(&b[0..8]);
+        ZpolineCfg {
+            hook: u64::from_ne_bytes(hook),
+            flags: u32_at(8),
+            reserved: u32_at(20),
+        }
+    }
+
+    /// Encodes the reply: the request with `result` and `sled_len` filled.
+    pub fn reply(&self, result: u32, sled_len: u32) -> [u8; ZPOLINE_CFG_SIZE] {
+        let mut b = [0u8; ZPOLINE_CFG_SIZE];
+        b[0..8].copy_from_slice(&self.hook.to_ne_bytes());
+        b[8..12].copy_from_slice(&self.flags.to_ne_bytes());
+        b[12..16].copy_from_slice(&result.to_ne_bytes());
+        b[16..20].copy_from_slice(&sled_len.to_ne_bytes());
+        b[20..24].copy_from_slice(&self.reserved.to_ne_bytes());
+        b
+    }
 }

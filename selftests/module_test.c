@@ -12,6 +12,9 @@
 
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
+#include <grp.h>
+#include <sys/wait.h>
+#include <linux/zpoline.h>
 
 static const char *ko_path(void)
 {
@@ -99,6 +102,7 @@ TEST(modinfo_describes_the_module)
 	EXPECT_TRUE(has_modinfo(buf, len,
 		"description=Kernel-generated executable trampolines (/dev/trampfd)"));
 	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=max_trampfds:u32"));
+	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=zpoline_gid:u32"));
 	EXPECT_TRUE(has_modinfo(buf, len,
 		"parm=max_trampfds:Maximum number of live trampfds in the system (ENFILE beyond)"));
 	/* And a negative control: the scanner does not match anything. */
@@ -171,6 +175,44 @@ TEST(reload_fifty_times)
 		ASSERT_LE(0, fd);
 		close(fd);
 	}
+}
+
+static void hook(void)
+{
+}
+
+/* Child: become uid 1000 with (or without) group 4242, try to install. */
+static int zpoline_as_user(int with_group)
+{
+	struct zpoline_cfg cfg = { .hook = (uintptr_t)hook };
+	gid_t g = 4242;
+	pid_t pid = fork();
+	int st, fd;
+
+	if (pid == 0) {
+		if (setgroups(with_group, &g) || setresgid(1000, 1000, 1000) ||
+		    setresuid(1000, 1000, 1000))
+			_exit(90);
+		fd = open("/dev/zpoline", O_RDONLY);
+		if (fd < 0)
+			_exit(91);
+		_exit(ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg) ? errno : 0);
+	}
+	waitpid(pid, &st, 0);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+}
+
+TEST(zpoline_gid_parameter_grants_install_to_that_group_only)
+{
+	ensure_loaded();
+	EXPECT_EQ(EPERM, zpoline_as_user(1));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load("zpoline_gid=4242"));
+	EXPECT_EQ(0, zpoline_as_user(1));
+	EXPECT_EQ(EPERM, zpoline_as_user(0));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+	EXPECT_EQ(EPERM, zpoline_as_user(1));
 }
 
 TEST_HARNESS_MAIN

@@ -7,6 +7,7 @@
 //! execute) exactly the bytes the module installs.
 
 pub mod x86_64;
+pub mod zpoline;
 
 /// A register choice was refused; mapped to an errno by [`crate::desc`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -183,8 +183,8 @@ fn build(n: usize, code_reg: u32, data_reg: u32, codes: &[u64], datas: &[u64]) -
 fn every_trampoline_of_a_full_page_jumps_with_its_data_register() {
     let n = PAGE / X86_64::CODE_SIZE;
     for (data_reg, target) in [
-        (R10, trampfd_ret_r10 as usize),
-        (RAX, trampfd_ret_rax as usize),
+        (R10, trampfd_ret_r10 as *const () as usize),
+        (RAX, trampfd_ret_rax as *const () as usize),
     ] {
         let code_reg = R11;
         let mut codes = vec![target as u64; n];
@@ -210,7 +210,7 @@ fn every_trampoline_of_a_full_page_jumps_with_its_data_register() {
 
 #[test]
 fn code_register_r10_with_data_in_r11() {
-    let codes = [trampfd_ret_r11 as usize as u64];
+    let codes = [trampfd_ret_r11 as *const () as usize as u64];
     let datas = [0x5151_u64];
     let page = build(1, R10, R11, &codes, &datas);
     // SAFETY: slot 0 is a trampoline to trampfd_ret_r11.
@@ -220,7 +220,10 @@ fn code_register_r10_with_data_in_r11() {
 
 #[test]
 fn arguments_and_stack_arguments_pass_through_unchanged() {
-    let codes = [mix8 as usize as u64, mix8 as usize as u64];
+    let codes = [
+        mix8 as *const () as usize as u64,
+        mix8 as *const () as usize as u64,
+    ];
     let datas = [1u64, 2];
     let page = build(2, R11, R10, &codes, &datas);
     for x in 0..2 {

@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! `/dev/zpoline`: installs a kernel-generated syscall trampoline page at
+//! virtual address 0 in processes that are allowed to have one.
+//!
+//! Userspace side (`include/uapi/linux/zpoline.h`,
+//! `Documentation/zpoline.rst`):
+//!
+//! ```c
+//! int fd = open("/dev/zpoline", O_RDONLY | O_CLOEXEC);
+//! struct zpoline_cfg cfg = { .hook = (__u64)my_hook };
+//! ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg);   /* page at 0, cfg.result set */
+//! close(fd);                              /* the mapping stays */
+//! ```
+//!
+//! Policy: `CAP_SYS_RAWIO`, or membership of the group `zpoline_gid`
+//! (module parameter). Everyone else gets `EPERM`, and the ordinary
+//! `mmap_min_addr` rule stays in force for every other mapping.
+//!
+//! One open file description installs one page, once. The page is
+//! generated before mapping and served by the fault handler (fork children
+//! fault it in again), never writable, sealed, and execute-only where
+//! protection keys exist.
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use kernel::{
+    alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
+    fs::File,
+    miscdevice::{MiscDevice, MiscDeviceRegistration},
+    mm::virt::{flags as vmf, VmaNew},
+    new_mutex,
+    page::{Page, PAGE_SIZE},
+    prelude::*,
+    sync::Mutex,
+    uaccess::{UserPtr, UserSlice},
+};
+
+use crate::arch::zpoline::{render_page, SLED_LEN};
+use crate::uapi::{self, ZpolineCfg};
+use crate::vma::{FaultError, FaultProvider, VmOps};
+
+extern "C" {
+    /// `TASK_SIZE_MAX`; see `helpers.c`.
+    fn trampfd_task_size_max() -> core::ffi::c_ulong;
+    /// Policy check; see `helpers.c`.
+    fn trampfd_zpoline_allowed(gid: u32) -> bool;
+    /// Maps `file` at address 0; see `helpers.c`.
+    fn trampfd_zpoline_map(file: *mut core::ffi::c_void, xom: *mut bool) -> core::ffi::c_int;
+    /// Sets `VM_SEALED`; see `helpers.c`.
+    fn trampfd_vma_seal(vma: *mut core::ffi::c_void);
+}
+
+/// Group allowed to install (module parameter `zpoline_gid`; `u32::MAX`:
+/// none).
+pub static ZPOLINE_GID: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// No install attempted yet (or the last one failed).
+const IDLE: u32 = 0;
+/// `ZPOLINE_IOC_INSTALL` is mapping the page: the only time mmap is allowed.
+const INSTALLING: u32 = 1;
+/// The page is installed; the fd is spent.
+const INSTALLED: u32 = 2;
+
+/// One open `/dev/zpoline`.
+///
+/// Invariant: `page` is `Some` whenever `state` is `INSTALLING` or
+/// `INSTALLED`, and is not replaced while `state` is `INSTALLED`.
+#[pin_data]
+pub struct Zpoline {
+    state: AtomicU32,
+    #[pin]
+    page: Mutex<Option<Page>>,
+}
+
+impl FaultProvider for Zpoline {
+    fn fault_page(&self, pgoff: usize, map: &mut dyn FnMut(&Page)) -> Result<(), FaultError> {
+        if pgoff != 0 {
+            return Err(FaultError::NoPage);
+        }
+        match self.page.lock().as_ref() {
+            Some(page) => {
+                map(page);
+                Ok(())
+            }
+            None => Err(FaultError::NoPage),
+        }
+    }
+}
+
+impl Zpoline {
+    /// Validates a request; the errno of each refusal is documented.
+    fn check(cfg: &ZpolineCfg) -> Result {
+        if cfg.flags != 0 || cfg.reserved != 0 || cfg.hook == 0 {
+            return Err(EINVAL);
+        }
+        // SAFETY: reads a constant (or per-boot) value.
+        let end = unsafe { trampfd_task_size_max() } as u64;
+        if cfg.hook >= end {
+            return Err(EFAULT);
+        }
+        // SAFETY: the helper only inspects the current task's credentials.
+        if !unsafe { trampfd_zpoline_allowed(ZPOLINE_GID.load(Ordering::Relaxed)) } {
+            return Err(EPERM);
+        }
+        Ok(())
+    }
+
+    /// Generates the page for `hook`.
+    fn build(hook: u64) -> Result<Page> {
+        let page = Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO)?;
+        let mut ok = true;
+        render_page(PAGE_SIZE, hook, |at, bytes| {
+            // SAFETY: the page is not mapped anywhere yet; `render_page`
+            // keeps `at + bytes.len() <= PAGE_SIZE`.
+            ok &= unsafe { page.write_raw(bytes.as_ptr(), at, bytes.len()) }.is_ok();
+        });
+        if ok {
+            Ok(page)
+        } else {
+            Err(EINVAL)
+        }
+    }
+
+    fn install(&self, file: &File, arg: usize) -> Result<isize> {
+        let (mut reader, mut writer) =
+            UserSlice::new(UserPtr::from_addr(arg), uapi::ZPOLINE_CFG_SIZE).reader_writer();
+        let mut raw = [0u8; uapi::ZPOLINE_CFG_SIZE];
+        reader.read_slice(&mut raw)?;
+        let cfg = ZpolineCfg::from_bytes(&raw);
+        Self::check(&cfg)?;
+        if self
+            .state
+            .compare_exchange(IDLE, INSTALLING, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return Err(EBUSY);
+        }
+        let page = match Self::build(cfg.hook) {
+            Ok(page) => page,
+            Err(e) => {
+                self.state.store(IDLE, Ordering::Release);
+                return Err(e);
+            }
+        };
+        *self.page.lock() = Some(page);
+        let mut xom = false;
+        // SAFETY: `file` is valid for this call; the helper maps it, which
+        // calls our mmap while `state` is INSTALLING. No lock of ours is held
+        // (the fault handler takes `page` under the mmap lock).
+        let ret = unsafe { trampfd_zpoline_map(file.as_ptr().cast(), &mut xom) };
+        if ret < 0 {
+            self.state.store(IDLE, Ordering::Release);
+            return Err(Error::from_errno(ret));
+        }
+        self.state.store(INSTALLED, Ordering::Release);
+        let result = if xom { uapi::ZPOLINE_RESULT_XOM } else { 0 };
+        writer.write_slice(&cfg.reply(result, SLED_LEN as u32))?;
+        Ok(0)
+    }
+}
+
+#[vtable]
+impl MiscDevice for Zpoline {
+    type Ptr = Pin<KBox<Self>>;
+
+    fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        KBox::try_pin_init(
+            try_pin_init!(Zpoline {
+                state: AtomicU32::new(IDLE),
+                page <- new_mutex!(None),
+            }),
+            GFP_KERNEL_ACCOUNT,
+        )
+    }
+
+    fn mmap(device: Pin<&Zpoline>, _file: &File, vma: &VmaNew) -> Result {
+        // Only ZPOLINE_IOC_INSTALL maps this file, and only at address 0.
+        if device.state.load(Ordering::Acquire) != INSTALLING
+            || vma.start() != 0
+            || vma.end() != PAGE_SIZE
+        {
+            return Err(EPERM);
+        }
+        let flags = vma.flags();
+        if flags & (vmf::WRITE | vmf::SHARED | vmf::MAYSHARE) != 0 {
+            return Err(EPERM);
+        }
+        // SAFETY: reading a field of the vma being set up by this call.
+        if unsafe { (*vma.as_ptr()).vm_pgoff } != 0 {
+            return Err(EPERM);
+        }
+        vma.try_clear_maywrite()?;
+        vma.set_dontexpand();
+        // SAFETY: `vma` is being set up by this mmap call (mmap lock held for
+        // writing), which is when its flags may change.
+        unsafe { trampfd_vma_seal(vma.as_ptr().cast()) };
+        // SAFETY: `device` is the private data of `vma->vm_file`, freed only
+        // in the file's release, after every vma referencing the file is gone.
+        unsafe { VmOps::<Zpoline>::install(vma, &device) };
+        Ok(())
+    }
+
+    fn ioctl(device: Pin<&Zpoline>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        match cmd {
+            uapi::ZPOLINE_IOC_INSTALL => device.install(file, arg),
+            _ => Err(ENOTTY),
+        }
+    }
+}
