@@ -37,10 +37,10 @@ hosttest:
 	cd rust/hosttest && cargo test
 
 rustfmt-check:
-	rustfmt --check --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs')
+	rustfmt --check --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs')
 
 rustfmt:
-	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs')
+	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs')
 
 rust-analyzer:
 	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) rust-analyzer

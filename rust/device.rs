@@ -16,6 +16,7 @@ use core::sync::atomic::AtomicU32;
 use kernel::{
     alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
     bindings,
+    error::to_result,
     fs::{File, Kiocb},
     iov::IovIterSource,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
@@ -38,6 +39,10 @@ use crate::vma::{FaultError, FaultProvider, VmOps};
 extern "C" {
     /// `TASK_SIZE_MAX`; see `helpers.c`.
     fn trampfd_task_size_max() -> core::ffi::c_ulong;
+    /// Charges one page to RLIMIT_MEMLOCK; see `helpers.c`.
+    fn trampfd_memlock_charge(mm: *mut core::ffi::c_void) -> core::ffi::c_int;
+    /// Undoes `trampfd_memlock_charge`; see `helpers.c`.
+    fn trampfd_memlock_uncharge(mm: *mut core::ffi::c_void);
     /// Opens `file`'s device node again into a new fd; see `helpers.c`.
     fn trampfd_reopen(file: *mut core::ffi::c_void, cloexec: bool) -> core::ffi::c_int;
 }
@@ -50,11 +55,14 @@ const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32
 
 /// Mutable state of one trampfd.
 ///
-/// Invariant: `page` is `Some` only if `config.is_mapped()`, and then holds
-/// the trampolines rendered from the frozen descriptors.
+/// Invariants: `page` is `Some` only if `config.is_mapped()`, and then holds
+/// the trampolines rendered from the frozen descriptors; `charged` is true
+/// once the mapping's page has been charged to the owner's RLIMIT_MEMLOCK,
+/// which is undone exactly once, when the trampfd is dropped.
 struct Inner {
     config: Config,
     page: Option<Page>,
+    charged: bool,
 }
 
 /// One trampfd: the private data of its file.
@@ -99,8 +107,14 @@ impl Trampfd {
 #[pinned_drop]
 impl PinnedDrop for Trampfd {
     fn drop(self: Pin<&mut Self>) {
-        if self.inner.lock().page.is_some() {
+        let inner = self.inner.lock();
+        if inner.page.is_some() {
             stats::dec(&stats::LIVE_PAGES);
+        }
+        if inner.charged {
+            // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
+            // this undoes the charge taken in `mmap` on the same mm.
+            unsafe { trampfd_memlock_uncharge(self.owner.as_raw().cast()) };
         }
         stats::dec(&stats::LIVE_FDS);
     }
@@ -155,7 +169,11 @@ impl MiscDevice for Trampfd {
         stats::inc(&stats::LIVE_FDS);
         let fd = KBox::try_pin_init(
             try_pin_init!(Trampfd {
-                inner <- new_mutex!(Inner { config: Config::default(), page: None }),
+                inner <- new_mutex!(Inner {
+                    config: Config::default(),
+                    page: None,
+                    charged: false,
+                }),
                 owner,
             }),
             GFP_KERNEL_ACCOUNT,
@@ -202,7 +220,22 @@ impl MiscDevice for Trampfd {
         if flags & vmf::MAYSHARE != 0 {
             return Err(EINVAL);
         }
-        device.inner.lock().config.map().map_err(desc_err)?;
+        {
+            let mut inner = device.inner.lock();
+            // Check before charging, charge before committing: a refusal
+            // leaves the trampfd as it was.
+            if inner.config.is_mapped() {
+                return Err(EBUSY);
+            }
+            if inner.config.code().is_none() || inner.config.data().is_none() {
+                return Err(ENODATA);
+            }
+            // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
+            // is held for writing during this callback, as required.
+            to_result(unsafe { trampfd_memlock_charge(vma.mm().as_raw().cast()) })?;
+            inner.charged = true;
+            inner.config.map().map_err(desc_err)?;
+        }
         vma.try_clear_maywrite()?;
         vma.set_dontexpand();
         // SAFETY: `device` is the private data of `vma->vm_file`, freed only

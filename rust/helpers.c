@@ -112,3 +112,19 @@ void trampfd_vma_seal(struct vm_area_struct *vma)
 {
 	vm_flags_set(vma, VM_SEALED);
 }
+
+/*
+ * Charge one page to @mm's locked_vm (RLIMIT_MEMLOCK), as other users of
+ * pinned, unreclaimable memory do.  Called from mmap, with the mmap lock
+ * held for writing.  CAP_IPC_LOCK bypasses the limit.  0 or -ENOMEM.
+ */
+int trampfd_memlock_charge(struct mm_struct *mm)
+{
+	return __account_locked_vm(mm, 1, true, current, capable(CAP_IPC_LOCK));
+}
+
+/* Undo trampfd_memlock_charge(); takes the mmap lock. */
+void trampfd_memlock_uncharge(struct mm_struct *mm)
+{
+	account_locked_vm(mm, 1, false);
+}

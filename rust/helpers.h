@@ -6,6 +6,7 @@
 #include <linux/types.h>
 
 struct file;
+struct mm_struct;
 struct page;
 struct vm_area_struct;
 
@@ -15,5 +16,7 @@ int trampfd_reopen(struct file *file, bool cloexec);
 bool trampfd_zpoline_allowed(u32 gid);
 int trampfd_zpoline_map(struct file *file, bool *xom);
 void trampfd_vma_seal(struct vm_area_struct *vma);
+int trampfd_memlock_charge(struct mm_struct *mm);
+void trampfd_memlock_uncharge(struct mm_struct *mm);
 
 #endif /* TRAMPFD_HELPERS_H */

@@ -232,6 +232,62 @@ TEST_F(tfd, works_for_an_unprivileged_user)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
+static long vmlck_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmLck: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+static int memlock_child(void *arg)
+{
+	struct rlimit rl = { 3 * PAGE, 3 * PAGE };
+	static __u64 code[1], data[1];
+	int fds[4], i;
+	void *p[4];
+
+	(void)arg;
+	if (setresgid(1000, 1000, 1000) || setresuid(1000, 1000, 1000))
+		return 50;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || vmlck_kb() != 0)
+		return 51;
+	for (i = 0; i < 4; i++) {
+		fds[i] = tfd_open();
+		if (fds[i] < 0)
+			return 52;
+		p[i] = tfd_map(fds[i], 1, code, data);
+	}
+	if (p[0] == MAP_FAILED || p[1] == MAP_FAILED || p[2] == MAP_FAILED)
+		return 53;
+	if (p[3] != MAP_FAILED || errno != ENOMEM)
+		return 54;
+	if (vmlck_kb() != 12)
+		return 55;
+	/* The refused fd is intact: free one page and map it. */
+	munmap(p[0], PAGE);
+	close(fds[0]);
+	if (vmlck_kb() != 8)
+		return 56;
+	p[3] = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fds[3], 0);
+	return p[3] == MAP_FAILED ? 57 : 0;
+}
+
+TEST_F(tfd, rlimit_memlock_bounds_mapped_pages_with_enomem)
+{
+	int st = in_child(memlock_child, NULL);
+
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
 TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
 {
 	void *p = tfd_map(self->fd, 4, self->code, self->data);

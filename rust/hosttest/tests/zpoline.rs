@@ -85,7 +85,10 @@ fn call_into_the_sled_reaches_the_hook_like_a_syscall() {
     // SAFETY: fresh writable page of PAGE bytes.
     unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), base.cast::<u8>(), PAGE) };
     // SAFETY: our own mapping.
-    assert_eq!(unsafe { libc::mprotect(base, PAGE, libc::PROT_READ | libc::PROT_EXEC) }, 0);
+    assert_eq!(
+        unsafe { libc::mprotect(base, PAGE, libc::PROT_READ | libc::PROT_EXEC) },
+        0
+    );
     for nr in [0u64, 1, 39, 231, 511] {
         let entry = base as u64 + nr;
         let ret: u64;
