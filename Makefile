@@ -15,12 +15,15 @@
 LLVM ?= -19
 KDIR ?=
 export KDIR
+# DEBUG=1: the debug kernel variant (KASAN, KFENCE, lockdep, kmemleak, ...).
+DEBUG ?= 0
+export TRAMPFD_DEBUG := $(DEBUG)
 
 # Resolve the kernel build directory at recipe time (bootstraps if needed).
 KDIR_SH = kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(bash scripts/bootstrap --print-kdir | tail -1)
 
 .PHONY: all modules demo check vm clean rustfmt-check rustfmt rust-analyzer \
-	hosttest selftests samples bench
+	hosttest selftests samples bench stress fuzz
 
 all: modules
 
@@ -50,6 +53,18 @@ demo: modules samples
 
 check:
 	bash scripts/check
+
+# Full-size stress run (hardening): N threads x STRESS_ITERS cycles.
+STRESS_ITERS ?= 100000
+STRESS_THREADS ?= 4
+stress: modules selftests
+	bash scripts/vm --timeout 7200 -- 'STRESS_ITERS=$(STRESS_ITERS) STRESS_THREADS=$(STRESS_THREADS) STRESS_PROCS=2000 ./stress_test'
+
+# Fuzz for SECONDS (default 300) in the guest; crashes are kept in the guest's
+# /tmp/fuzz-crashes and printed.
+SECONDS ?= 300
+fuzz: modules selftests
+	bash scripts/vm --timeout $$(( $(SECONDS) + 600 )) -- './fuzz $(SECONDS); rc=$$?; cat /tmp/fuzz-crashes/* 2>/dev/null; exit $$rc'
 
 vm: modules selftests samples
 	bash scripts/vm --shell

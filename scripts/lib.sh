@@ -11,11 +11,20 @@ export PATH="$TRAMPFD_TOOLS/bin:$HOME/.cargo/bin:$PATH"
 
 _lib_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# The kernel build directory for the current source and config fragment.
+# The config fragments of the selected variant (TRAMPFD_DEBUG=1: debug).
+config_fragments() {
+	echo "$_lib_top/selftests/config"
+	if [ "${TRAMPFD_DEBUG:-0}" = 1 ]; then
+		echo "$_lib_top/selftests/config.debug"
+	fi
+}
+
+# The kernel build directory for the current source, variant and fragments.
 kernel_build_dir() {
-	local key
+	local key variant=x86_64
+	[ "${TRAMPFD_DEBUG:-0}" = 1 ] && variant=x86_64-debug
 	key=$( { cat "$KSRC/.trampfd-unpacked" 2>/dev/null || echo "$KPKG"
-		cat "$_lib_top/selftests/config"; echo "kbuild-v1"; } |
+		config_fragments | xargs cat; echo "kbuild-v1"; } |
 		sha256sum | cut -c1-12)
-	echo "$TRAMPFD_CACHE/build/x86_64-$key"
+	echo "$TRAMPFD_CACHE/build/$variant-$key"
 }

@@ -163,18 +163,68 @@ TEST(unload_refused_while_a_mapping_lives)
 	ASSERT_EQ(0, load(""));
 }
 
-TEST(reload_fifty_times)
+/* Long-running tests: module loading is slow under TCG emulation. */
+FIXTURE(slow) {
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
+TEST_F_TIMEOUT(slow, reload_a_thousand_times, 1200)
 {
 	int i, fd;
 
 	ensure_loaded();
-	for (i = 0; i < 50; i++) {
-		ASSERT_EQ(0, unload());
-		ASSERT_EQ(0, load(""));
-		fd = open(TRAMPFD_DEV, O_RDWR);
-		ASSERT_LE(0, fd);
-		close(fd);
+	for (i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, unload()) TH_LOG("round %d", i);
+		ASSERT_EQ(0, load("")) TH_LOG("round %d", i);
+		if (i % 100 == 0) {
+			fd = open(TRAMPFD_DEV, O_RDWR);
+			ASSERT_LE(0, fd);
+			close(fd);
+		}
 	}
+}
+
+TEST_F_TIMEOUT(slow, unload_refused_a_thousand_times_while_a_user_lives, 600)
+{
+	static __u64 code[1], data[1];
+	int i, fd, up[2], down[2];
+	char c;
+	pid_t pid;
+
+	ensure_loaded();
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	pid = fork();
+	if (pid == 0) {
+		/* The live user: a mapped trampfd and an open zpoline fd. */
+		fd = tfd_open();
+		if (fd < 0 || tfd_map(fd, 1, code, data) == MAP_FAILED)
+			_exit(1);
+		if (open("/dev/zpoline", O_RDONLY) < 0)
+			_exit(2);
+		close(fd);
+		if (write(up[1], "r", 1) != 1)
+			_exit(3);
+		/* Wait for the parent to finish. */
+		_exit(read(down[0], &c, 1) == 1 ? 0 : 4);
+	}
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	for (i = 0; i < 1000; i++)
+		ASSERT_EQ(-EWOULDBLOCK, unload()) TH_LOG("round %d", i);
+	fd = tfd_open();
+	ASSERT_LE(0, fd);	/* still fully working */
+	close(fd);
+	ASSERT_EQ(1, write(down[1], "d", 1));
+	waitpid(pid, NULL, 0);
+	EXPECT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
 }
 
 static void hook(void)
