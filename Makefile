@@ -66,6 +66,10 @@ SECONDS ?= 300
 fuzz: modules selftests
 	bash scripts/vm --timeout $$(( $(SECONDS) + 600 )) -- './fuzz $(SECONDS); rc=$$?; cat /tmp/fuzz-crashes/* 2>/dev/null; exit $$rc'
 
+# Benchmarks (not tests): host closure call cost; writes bench/results/.
+bench:
+	bash scripts/bench
+
 vm: modules selftests samples
 	bash scripts/vm --shell
 
