@@ -67,7 +67,8 @@ fuzz: modules selftests
 	bash scripts/vm --timeout $$(( $(SECONDS) + 600 )) -- './fuzz $(SECONDS); rc=$$?; cat /tmp/fuzz-crashes/* 2>/dev/null; exit $$rc'
 
 # Benchmarks (not tests): host closure call cost; writes bench/results/.
-bench:
+bench: modules
+	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" bench
 	bash scripts/bench
 
 vm: modules selftests samples

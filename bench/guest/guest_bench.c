@@ -1,0 +1,215 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Guest benchmarks of the paths through the module: closure creation
+ * (open / info / two pwrites / mmap / first-call fault), the fault alone,
+ * and scale (1, 100, 10,000 live trampfds), against libffi's closure
+ * allocator and a baseline syscall measured in the same run.  Prints a
+ * Markdown table; absolute times under TCG mean little, ratios more.
+ *
+ *   guest_bench [repeats [max_live]]
+ */
+#define _GNU_SOURCE
+#include <ffi.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include "../../selftests/trampfd_util.h"
+#include "../../selftests/ret_r10.h"
+
+#define PAGE 4096
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct stat3 {
+	double med, lo, hi;
+};
+
+static struct stat3 summarize(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return (struct stat3){ v[n / 2], v[0], v[n - 1] };
+}
+
+static long meminfo_kb(const char *key)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	long kb = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ':')
+			kb = strtol(line + klen + 1, NULL, 10);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+/* ns per getppid(), the baseline. */
+static double baseline(void)
+{
+	double t = now_ns();
+	int i;
+
+	for (i = 0; i < 20000; i++)
+		syscall(SYS_getppid);
+	return (now_ns() - t) / 20000;
+}
+
+static __u64 code[128], data[128];
+
+/* One full page of trampfd closures: ns per closure, ns of the fault. */
+static double trampfd_page(double *fault_ns)
+{
+	struct trampfd_info info;
+	long (*f)(void);
+	double t0, t1, t2;
+	void *p;
+	int fd, i;
+
+	for (i = 0; i < 128; i++) {
+		code[i] = (uintptr_t)ret_r10;
+		data[i] = i;
+	}
+	t0 = now_ns();
+	fd = tfd_open();
+	if (fd < 0 || ioctl(fd, TRAMPFD_IOC_GET_INFO, &info))
+		exit(2);
+	p = tfd_map(fd, info.ntrampolines, code, data);
+	if (p == MAP_FAILED)
+		exit(3);
+	f = (long (*)(void))((char *)p + 127 * info.code_size);
+	t1 = now_ns();
+	if (f() != 127)	/* first call: faults the page in */
+		exit(4);
+	t2 = now_ns();
+	*fault_ns = t2 - t1;
+	munmap(p, PAGE);
+	close(fd);
+	return (t2 - t0) / 128;
+}
+
+static void ffi_handler(ffi_cif *cif, void *ret, void **args, void *ud)
+{
+	*(ffi_arg *)ret = (ffi_arg)(uintptr_t)ud;
+}
+
+/* 128 libffi closures: ns per closure. */
+static double libffi_page(void)
+{
+	static ffi_cif cif;
+	static void *closures[128];
+	void *codeloc;
+	double t0, t1;
+	int i;
+
+	if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 0, &ffi_type_slong, NULL) != FFI_OK)
+		exit(5);
+	t0 = now_ns();
+	for (i = 0; i < 128; i++) {
+		closures[i] = ffi_closure_alloc(sizeof(ffi_closure), &codeloc);
+		if (!closures[i] ||
+		    ffi_prep_closure_loc(closures[i], &cif, ffi_handler,
+					 (void *)(uintptr_t)i, codeloc) != FFI_OK)
+			exit(6);
+		if (i == 127 && ((long (*)(void))codeloc)() != 127)
+			exit(7);
+	}
+	t1 = now_ns();
+	for (i = 0; i < 128; i++)
+		ffi_closure_free(closures[i]);
+	return (t1 - t0) / 128;
+}
+
+/* @n live, mapped, faulted trampfds: ns per trampfd, kB of memory each. */
+static void scale(int n, double *ns, double *kb)
+{
+	int *fds = calloc(n, sizeof(int));
+	void **maps = calloc(n, sizeof(void *));
+	long free0 = meminfo_kb("MemFree"), free1;
+	double t0 = now_ns();
+	int i;
+
+	for (i = 0; i < n; i++) {
+		long (*f)(void);
+
+		fds[i] = tfd_open();
+		maps[i] = tfd_map(fds[i], 1, code, data);
+		if (fds[i] < 0 || maps[i] == MAP_FAILED)
+			exit(8);
+		f = (long (*)(void))maps[i];
+		if (f() != 0)
+			exit(9);
+	}
+	*ns = (now_ns() - t0) / n;
+	free1 = meminfo_kb("MemFree");
+	*kb = (double)(free0 - free1) / n;
+	for (i = 0; i < n; i++) {
+		munmap(maps[i], PAGE);
+		close(fds[i]);
+	}
+	free(fds);
+	free(maps);
+}
+
+int main(int argc, char **argv)
+{
+	int reps = argc > 1 ? atoi(argv[1]) : 15, i, k;
+	int max_live = argc > 2 ? atoi(argv[2]) : 10000;
+	struct rlimit rl = { 30000, 30000 };
+	double base[64], tp[64], fault[64], ff[64];
+	struct stat3 b, t, fl, l;
+	const int sizes[] = { 1, 100, 10000 };
+
+	if (reps > 64)
+		reps = 64;
+	if (reps < 1)
+		reps = 1;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	for (i = 0; i < reps; i++) {
+		base[i] = baseline();
+		tp[i] = trampfd_page(&fault[i]);
+		ff[i] = libffi_page();
+	}
+	b = summarize(base, reps);
+	t = summarize(tp, reps);
+	fl = summarize(fault, reps);
+	l = summarize(ff, reps);
+	printf("| measurement | median ns | spread (min..max) | ratio to getppid() |\n");
+	printf("| --- | --- | --- | --- |\n");
+	printf("| getppid() syscall (baseline) | %.0f | %.0f..%.0f | 1.00 |\n",
+	       b.med, b.lo, b.hi);
+	printf("| trampfd closure creation, per closure (page of 128: open, info, 2 pwrite, mmap, fault) | %.0f | %.0f..%.0f | %.2f |\n",
+	       t.med, t.lo, t.hi, t.med / b.med);
+	printf("| libffi closure creation, per closure (ffi_closure_alloc + ffi_prep_closure_loc) | %.0f | %.0f..%.0f | %.2f |\n",
+	       l.med, l.lo, l.hi, l.med / b.med);
+	printf("| trampfd first call (page fault + generation) | %.0f | %.0f..%.0f | %.2f |\n",
+	       fl.med, fl.lo, fl.hi, fl.med / b.med);
+	printf("\nMemory per closure: trampfd %d B of code page + 16 B of tables (two __u64) = %d B;"
+	       " libffi sizeof(ffi_closure) = %zu B (plus its trampoline page share).\n\n",
+	       PAGE / 128, PAGE / 128 + 16, sizeof(ffi_closure));
+	printf("| live trampfds | ns per trampfd (open+configure+map+fault) | ratio to getppid() | MemFree drop per trampfd (kB) |\n");
+	printf("| --- | --- | --- | --- |\n");
+	for (k = 0; k < 3 && sizes[k] <= max_live; k++) {
+		double ns, kb;
+
+		scale(sizes[k], &ns, &kb);
+		printf("| %d | %.0f | %.2f | %.2f |\n", sizes[k], ns, ns / b.med, kb);
+	}
+	return 0;
+}
