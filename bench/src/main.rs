@@ -19,8 +19,7 @@ use std::time::Instant;
 
 use trampfd_hosttest::arch::x86_64::{R10, R11, X86_64};
 use trampfd_hosttest::desc::{render_page, Code, Data};
-
-const PAGE: usize = 4096;
+use trampfd_hosttest::exec::{ExecPage, PAGE};
 
 /// The closure: `handler(arg, self)` returns `arg + self.bound`.
 #[repr(C)]
@@ -153,18 +152,6 @@ fn main() {
     // /dev/trampfd; the guest benchmark uses the device).
     let code_table = [trampfd_bench_entry as *const () as u64];
     let data_table = [&closure as *const Closure as u64];
-    // SAFETY: anonymous mapping, checked below.
-    let page = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            PAGE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(page, libc::MAP_FAILED);
     let code = Code {
         ntrampolines: 1,
         reg: R11,
@@ -174,17 +161,13 @@ fn main() {
         reg: R10,
         table: data_table.as_ptr() as u64,
     };
-    render_page::<X86_64>(PAGE, code, data, |at, b| {
-        // SAFETY: `page` is a writable mapping of PAGE bytes; at + len <= PAGE.
-        unsafe { std::ptr::copy_nonoverlapping(b.as_ptr(), page.cast::<u8>().add(at), b.len()) }
+    let page = ExecPage::new(|m| {
+        render_page::<X86_64>(PAGE, code, data, |at, b| {
+            m[at..at + b.len()].copy_from_slice(b)
+        })
     });
-    // SAFETY: our own mapping.
-    assert_eq!(
-        unsafe { libc::mprotect(page, PAGE, libc::PROT_READ | libc::PROT_EXEC) },
-        0
-    );
     // SAFETY: slot 0 is a trampoline to the entry stub, which has this ABI.
-    let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page) };
+    let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page.addr(0)) };
 
     // libffi closure.
     let mut cif: FfiCif = unsafe { std::mem::zeroed() };

@@ -386,22 +386,19 @@ fn main() {
             assert_eq!(zpoline_call(o, &mut b), want, "hook must pass through");
             time_it(iters, repeats, || zpoline_call(o, &mut b))
         });
-        let sud = in_child(move || {
-            let o = op();
-            if !setup_sud() {
-                return [f64::NAN; 3];
-            }
-            let mut b = 0u8;
-            time_it(slow, repeats, || raw_syscall(o, &mut b))
-        });
-        let sec = in_child(move || {
-            let o = op();
-            if !setup_seccomp_notif() {
-                return [f64::NAN; 3];
-            }
-            let mut b = 0u8;
-            time_it(slow, repeats, || raw_syscall(o, &mut b))
-        });
+        // A mechanism that intercepts the unmodified `syscall` site.
+        let intercepted = |setup: fn() -> bool| {
+            in_child(move || {
+                let o = op();
+                if !setup() {
+                    return [f64::NAN; 3];
+                }
+                let mut b = 0u8;
+                time_it(slow, repeats, || raw_syscall(o, &mut b))
+            })
+        };
+        let sud = intercepted(setup_sud);
+        let sec = intercepted(setup_seccomp_notif);
         let pt = traced(zero, slow, repeats);
         let zp_over = zp[0] - native[0];
         for (name, r) in [

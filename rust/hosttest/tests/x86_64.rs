@@ -6,6 +6,7 @@ use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
 use trampfd_hosttest::arch::x86_64::{R10, R11, RAX, X86_64};
 use trampfd_hosttest::arch::Encoder;
 use trampfd_hosttest::desc::{render_page, Code, Data};
+use trampfd_hosttest::exec::ExecPage;
 
 const PAGE: usize = 4096;
 
@@ -121,45 +122,6 @@ extern "C" {
 /// Eight integer arguments: six in registers, two on the stack.
 extern "C" fn mix8(a: u64, b: u64, c: u64, d: u64, e: u64, f: u64, g: u64, h: u64) -> u64 {
     a + 10 * b + 100 * c + 1000 * d + 10_000 * e + 100_000 * f + 1_000_000 * g + 10_000_000 * h
-}
-
-/// A page of executable memory holding `bytes`, written while RW and then
-/// switched to R-X, the way a test may but trampfd users need not.
-struct ExecPage(*mut libc::c_void);
-
-impl ExecPage {
-    fn new(fill: impl FnOnce(&mut [u8])) -> Self {
-        // SAFETY: anonymous private mapping, checked for failure below.
-        let p = unsafe {
-            libc::mmap(
-                std::ptr::null_mut(),
-                PAGE,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-                -1,
-                0,
-            )
-        };
-        assert_ne!(p, libc::MAP_FAILED);
-        // SAFETY: `p` is a fresh, writable mapping of PAGE bytes.
-        fill(unsafe { std::slice::from_raw_parts_mut(p.cast::<u8>(), PAGE) });
-        // SAFETY: `p` is our mapping.
-        assert_eq!(
-            unsafe { libc::mprotect(p, PAGE, libc::PROT_READ | libc::PROT_EXEC) },
-            0
-        );
-        ExecPage(p)
-    }
-    fn addr(&self, off: usize) -> usize {
-        self.0 as usize + off
-    }
-}
-
-impl Drop for ExecPage {
-    fn drop(&mut self) {
-        // SAFETY: unmapping our own mapping.
-        unsafe { libc::munmap(self.0, PAGE) };
-    }
 }
 
 fn build(n: usize, code_reg: u32, data_reg: u32, codes: &[u64], datas: &[u64]) -> ExecPage {

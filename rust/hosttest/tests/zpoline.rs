@@ -5,6 +5,7 @@
 
 use iced_x86::{Decoder, DecoderOptions, Formatter, Instruction, IntelFormatter};
 use trampfd_hosttest::arch::zpoline::{render_page, HOOK_IMM_OFFSET, SLED_LEN, STUB_END};
+use trampfd_hosttest::exec::ExecPage;
 
 const PAGE: usize = 4096;
 
@@ -70,25 +71,8 @@ extern "C" {
 #[test]
 fn call_into_the_sled_reaches_the_hook_like_a_syscall() {
     let p = page(zp_hook as *const () as u64);
-    // SAFETY: anonymous mapping, checked below.
-    let base = unsafe {
-        libc::mmap(
-            std::ptr::null_mut(),
-            PAGE,
-            libc::PROT_READ | libc::PROT_WRITE,
-            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
-            -1,
-            0,
-        )
-    };
-    assert_ne!(base, libc::MAP_FAILED);
-    // SAFETY: fresh writable page of PAGE bytes.
-    unsafe { std::ptr::copy_nonoverlapping(p.as_ptr(), base.cast::<u8>(), PAGE) };
-    // SAFETY: our own mapping.
-    assert_eq!(
-        unsafe { libc::mprotect(base, PAGE, libc::PROT_READ | libc::PROT_EXEC) },
-        0
-    );
+    let exec = ExecPage::new(|m| m.copy_from_slice(&p));
+    let base = exec.addr(0) as *mut libc::c_void;
     for nr in [0u64, 1, 39, 231, 511] {
         let entry = base as u64 + nr;
         let ret: u64;
@@ -111,6 +95,4 @@ fn call_into_the_sled_reaches_the_hook_like_a_syscall() {
             assert_eq!(std::ptr::read_volatile(&raw const zp_seen_r10), 0xbb);
         }
     }
-    // SAFETY: our mapping.
-    unsafe { libc::munmap(base, PAGE) };
 }
