@@ -107,13 +107,20 @@ impl Trampfd {
 #[pinned_drop]
 impl PinnedDrop for Trampfd {
     fn drop(self: Pin<&mut Self>) {
-        let inner = self.inner.lock();
-        if inner.page.is_some() {
+        // Read the state under the lock, act after releasing it: the
+        // uncharge takes the mmap lock, which is ordered before ours (mmap
+        // and fault take ours under it).
+        let (had_page, charged) = {
+            let inner = self.inner.lock();
+            (inner.page.is_some(), inner.charged)
+        };
+        if had_page {
             stats::dec(&stats::LIVE_PAGES);
         }
-        if inner.charged {
+        if charged {
             // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
-            // this undoes the charge taken in `mmap` on the same mm.
+            // this undoes the charge taken in `mmap` on the same mm. No lock
+            // of ours is held.
             unsafe { trampfd_memlock_uncharge(self.owner.as_raw().cast()) };
         }
         stats::dec(&stats::LIVE_FDS);

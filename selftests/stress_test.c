@@ -129,7 +129,19 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-TEST(cycles_return_every_fd_and_page)
+/* Long-running: a debug kernel under TCG is slow. */
+FIXTURE(long) {
+};
+
+FIXTURE_SETUP(long)
+{
+}
+
+FIXTURE_TEARDOWN(long)
+{
+}
+
+TEST_F_TIMEOUT(long, cycles_return_every_fd_and_page, 1800)
 {
 	long threads = env_long("STRESS_THREADS", 4);
 	long iters = env_long("STRESS_ITERS", 2000);

@@ -137,8 +137,7 @@ extern "C" {
     /// End of the range SUD lets through.
     pub fn shl_text_end();
     /// Raw syscall from inside the allowed range.
-    pub fn shl_raw_syscall6(nr: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64)
-        -> i64;
+    pub fn shl_raw_syscall6(nr: i64, a1: i64, a2: i64, a3: i64, a4: i64, a5: i64, a6: i64) -> i64;
     /// Restorer for the SIGSYS handler.
     pub fn shl_restorer();
     /// The hook the zpoline stub jumps to.

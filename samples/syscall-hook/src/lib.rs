@@ -92,7 +92,9 @@ fn protect_sigsys(nr: i64, args: &mut [u64; 6], scratch: &mut [u64; 4]) -> Optio
         }
         NR_RT_SIGACTION if args[1] != 0 => {
             // SAFETY: the program passed a readable kernel sigaction.
-            unsafe { core::ptr::copy_nonoverlapping(args[1] as *const u64, scratch.as_mut_ptr(), 4) };
+            unsafe {
+                core::ptr::copy_nonoverlapping(args[1] as *const u64, scratch.as_mut_ptr(), 4)
+            };
             scratch[3] &= !SIGSYS_BIT;
             args[1] = scratch.as_ptr() as u64;
             None
@@ -178,7 +180,11 @@ extern "C" fn shl_dispatch(frame: &Frame, ret_addr: u64) -> i64 {
         return result;
     }
     // vfork through a hook frame on a shared stack cannot work: fork.
-    let real = if nr as i64 == NR_VFORK { NR_FORK } else { nr as i64 };
+    let real = if nr as i64 == NR_VFORK {
+        NR_FORK
+    } else {
+        nr as i64
+    };
     let a = args.map(|x| x as i64);
     let ret = sys(real, a);
     hooks::after(nr as i64, &args, ret);
@@ -188,7 +194,9 @@ extern "C" fn shl_dispatch(frame: &Frame, ret_addr: u64) -> i64 {
 /// Number of syscalls hooked so far (for tests and the C API).
 #[no_mangle]
 pub extern "C" fn syscallhook_count(nr: u32) -> u64 {
-    shl_counts.get(nr as usize).map_or(0, |c| c.load(Ordering::Relaxed))
+    shl_counts
+        .get(nr as usize)
+        .map_or(0, |c| c.load(Ordering::Relaxed))
 }
 
 /// Whether the hook is active in this process.
@@ -211,7 +219,10 @@ const ZPOLINE_IOC_INSTALL: i64 = 0xc018_b801;
 
 /// Installs the page (or finds the one inherited across fork).
 fn install_page() -> Result<(), &'static str> {
-    let fd = sys(NR_OPEN, [c"/dev/zpoline".as_ptr() as i64, 0o2000000, 0, 0, 0, 0]);
+    let fd = sys(
+        NR_OPEN,
+        [c"/dev/zpoline".as_ptr() as i64, 0o2000000, 0, 0, 0, 0],
+    );
     if fd < 0 {
         return Err("cannot open /dev/zpoline");
     }
@@ -222,7 +233,10 @@ fn install_page() -> Result<(), &'static str> {
         sled_len: 0,
         reserved: 0,
     };
-    let r = sys(NR_IOCTL, [fd, ZPOLINE_IOC_INSTALL, &mut cfg as *mut _ as i64, 0, 0, 0]);
+    let r = sys(
+        NR_IOCTL,
+        [fd, ZPOLINE_IOC_INSTALL, &mut cfg as *mut _ as i64, 0, 0, 0],
+    );
     sys(NR_CLOSE, [fd, 0, 0, 0, 0, 0]);
     match r {
         0 => Ok(()),
@@ -254,7 +268,11 @@ fn enable_sud() -> Result<(), &'static str> {
         restorer: entry::shl_restorer as *const () as usize,
         mask: 0,
     };
-    if sys(NR_RT_SIGACTION, [SIGSYS, &sa as *const _ as i64, 0, 8, 0, 0]) != 0 {
+    if sys(
+        NR_RT_SIGACTION,
+        [SIGSYS, &sa as *const _ as i64, 0, 8, 0, 0],
+    ) != 0
+    {
         return Err("rt_sigaction(SIGSYS)");
     }
     let start = entry::shl_text_start as *const () as i64;
@@ -263,7 +281,14 @@ fn enable_sud() -> Result<(), &'static str> {
     const PR_SYS_DISPATCH_ON: i64 = 1;
     let r = sys(
         NR_PRCTL,
-        [PR_SET_SYSCALL_USER_DISPATCH, PR_SYS_DISPATCH_ON, start, end - start, SELECTOR.as_ptr() as i64, 0],
+        [
+            PR_SET_SYSCALL_USER_DISPATCH,
+            PR_SYS_DISPATCH_ON,
+            start,
+            end - start,
+            SELECTOR.as_ptr() as i64,
+            0,
+        ],
     );
     if r != 0 {
         return Err("prctl(PR_SET_SYSCALL_USER_DISPATCH)");

@@ -71,7 +71,11 @@ pub fn rewrite(site: u64) -> bool {
         core::hint::spin_loop();
     }
     let page = site & !4095;
-    let len = if (site + 1) & !4095 != page { 8192 } else { 4096 };
+    let len = if (site + 1) & !4095 != page {
+        8192
+    } else {
+        4096
+    };
     let mut ok = false;
     // SAFETY: `site` holds two bytes of mapped code (it just trapped or was
     // decoded); they are read, and written only while the pages are
@@ -137,19 +141,26 @@ pub fn rewrite_all_executable() -> usize {
     let mut n = 0;
     for line in maps.lines() {
         let mut f = line.split_whitespace();
-        let (Some(range), Some(perms)) = (f.next(), f.next()) else { continue };
+        let (Some(range), Some(perms)) = (f.next(), f.next()) else {
+            continue;
+        };
         if !perms.starts_with("r-x") || line.contains("[vdso]") || line.contains("[vsyscall]") {
             continue;
         }
-        let Some((a, b)) = range.split_once('-') else { continue };
+        let Some((a, b)) = range.split_once('-') else {
+            continue;
+        };
         let (Ok(start), Ok(end)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else {
             continue;
         };
-        if start == 0 || in_library(entry::shl_text_start as *const () as u64) && in_range(start, end) {
+        if start == 0
+            || in_library(entry::shl_text_start as *const () as u64) && in_range(start, end)
+        {
             continue;
         }
         // SAFETY: the range is a readable, executable mapping of this process.
-        let code = unsafe { core::slice::from_raw_parts(start as *const u8, (end - start) as usize) };
+        let code =
+            unsafe { core::slice::from_raw_parts(start as *const u8, (end - start) as usize) };
         let mut d = Decoder::with_ip(64, code, start, DecoderOptions::NONE);
         let mut sites = Vec::new();
         for ins in &mut d {
