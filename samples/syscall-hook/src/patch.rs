@@ -86,6 +86,9 @@ pub fn rewrite(site: u64) -> bool {
         if cur == [0xff, 0xd0] {
             ok = true;
         } else if cur == [0x0f, 0x05]
+            // Known before it exists: another thread may run the new call
+            // right after the store, and the hook checks the set.
+            && insert_site(site)
             && sys(NR_MPROTECT, [page as i64, len, PROT_RWX, 0, 0, 0]) == 0
         {
             core::arch::asm!("movw $0xd0ff, ({0})", in(reg) site, options(att_syntax, nostack));
