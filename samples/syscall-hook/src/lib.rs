@@ -39,7 +39,6 @@ static SELECTOR: AtomicU8 = AtomicU8::new(1);
 /// Whether the hook is live (page installed and SUD on).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
-const NR_READ: i64 = 0;
 const NR_WRITE: i64 = 1;
 const NR_OPEN: i64 = 2;
 const NR_CLOSE: i64 = 3;
@@ -329,6 +328,3 @@ extern "C" fn init() {
 #[used]
 #[link_section = ".init_array"]
 static INIT: extern "C" fn() = init;
-
-/// Unused constants kept for readers of the syscall table above.
-const _: [i64; 2] = [NR_READ, NR_GETPID];

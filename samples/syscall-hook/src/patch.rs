@@ -156,9 +156,7 @@ pub fn rewrite_all_executable() -> usize {
         let (Ok(start), Ok(end)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else {
             continue;
         };
-        if start == 0
-            || in_library(entry::shl_text_start as *const () as u64) && in_range(start, end)
-        {
+        if start == 0 || in_range(start, end) {
             continue;
         }
         // SAFETY: the range is a readable, executable mapping of this process.
