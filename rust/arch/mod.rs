@@ -3,10 +3,15 @@
 //! Per-architecture trampoline encoders.
 //!
 //! Everything under `arch/` is plain `core` Rust with no kernel dependency, so
-//! that the host crate in `rust/hosttest` can unit-test (and, for x86-64,
-//! execute) exactly the bytes the module installs.
+//! that the host crate in `rust/hosttest` can unit-test exactly the bytes the
+//! module installs: decoded for every architecture, executed natively for
+//! x86-64 and under QEMU user mode for arm64 and riscv64. Every encoder is
+//! compiled on every architecture; [`Native`] picks the one the kernel uses.
 
+pub mod arm64;
+pub mod riscv64;
 pub mod x86_64;
+#[cfg(target_arch = "x86_64")]
 pub mod zpoline;
 
 /// A register choice was refused; mapped to an errno by [`crate::desc`].
@@ -62,3 +67,9 @@ pub trait Encoder {
 /// The encoder of the architecture the module is built for.
 #[cfg(target_arch = "x86_64")]
 pub type Native = x86_64::X86_64;
+/// The encoder of the architecture the module is built for.
+#[cfg(target_arch = "aarch64")]
+pub type Native = arm64::Arm64;
+/// The encoder of the architecture the module is built for.
+#[cfg(target_arch = "riscv64")]
+pub type Native = riscv64::Riscv64;

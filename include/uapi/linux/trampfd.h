@@ -111,4 +111,49 @@ struct trampfd_info {
 #define TRAMPFD_X86_64_R15	15
 #define TRAMPFD_X86_64_RIP	16
 
+/*
+ * arm64 register numbers: TRAMPFD_ARM64_X(n) is xn, n = 0 .. 30.  Accepted
+ * code registers: X16 (recommended) and X17, the only ones whose "br" is
+ * accepted by the "bti c" landing pad of BTI-guarded functions.  Accepted
+ * data registers: X9 .. X17 (caller-saved, not argument registers); X17 is
+ * recommended.
+ */
+#define TRAMPFD_ARM64_X(n)	(n)
+#define TRAMPFD_ARM64_X9	9
+#define TRAMPFD_ARM64_X16	16
+#define TRAMPFD_ARM64_X17	17
+
+/*
+ * riscv64 register numbers: TRAMPFD_RISCV64_X(n) is xn, n = 0 .. 31.
+ * Accepted: the temporaries T0 .. T6, except T0 as code register (a "jr t0"
+ * is predicted as a function return).  T1 is the recommended code register
+ * and T2 (the psABI static chain register) the recommended data register.
+ */
+#define TRAMPFD_RISCV64_X(n)	(n)
+#define TRAMPFD_RISCV64_T0	5
+#define TRAMPFD_RISCV64_T1	6
+#define TRAMPFD_RISCV64_T2	7
+#define TRAMPFD_RISCV64_T3	28
+#define TRAMPFD_RISCV64_T4	29
+#define TRAMPFD_RISCV64_T5	30
+#define TRAMPFD_RISCV64_T6	31
+
+/*
+ * The recommended registers of the architecture this header is compiled
+ * for, so that portable programs need no #ifdef of their own.
+ */
+#if defined(__x86_64__)
+#define TRAMPFD_NATIVE_ARCH		TRAMPFD_ARCH_X86_64
+#define TRAMPFD_NATIVE_CODE_REG	TRAMPFD_X86_64_R11
+#define TRAMPFD_NATIVE_DATA_REG	TRAMPFD_X86_64_R10
+#elif defined(__aarch64__)
+#define TRAMPFD_NATIVE_ARCH		TRAMPFD_ARCH_ARM64
+#define TRAMPFD_NATIVE_CODE_REG	TRAMPFD_ARM64_X16
+#define TRAMPFD_NATIVE_DATA_REG	TRAMPFD_ARM64_X17
+#elif defined(__riscv) && __riscv_xlen == 64
+#define TRAMPFD_NATIVE_ARCH		TRAMPFD_ARCH_RISCV64
+#define TRAMPFD_NATIVE_CODE_REG	TRAMPFD_RISCV64_T1
+#define TRAMPFD_NATIVE_DATA_REG	TRAMPFD_RISCV64_T2
+#endif
+
 #endif /* _UAPI_LINUX_TRAMPFD_H */

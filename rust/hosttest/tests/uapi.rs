@@ -5,7 +5,9 @@
 
 use std::path::PathBuf;
 use std::process::Command;
-use trampfd_hosttest::arch::x86_64::X86_64;
+use trampfd_hosttest::arch::arm64::{self, Arm64};
+use trampfd_hosttest::arch::riscv64::{self, Riscv64};
+use trampfd_hosttest::arch::x86_64::{R10, R11, X86_64};
 use trampfd_hosttest::arch::Encoder;
 use trampfd_hosttest::desc::{CODE_OFFSET, DATA_OFFSET, DESC_SIZE};
 use trampfd_hosttest::uapi;
@@ -26,6 +28,13 @@ int main(void)
 	printf("%lu %lu %lu %lu\n", offsetof(struct trampfd_info, code_offset),
 	       offsetof(struct trampfd_info, code_regs),
 	       offsetof(struct trampfd_code, table), offsetof(struct trampfd_data, table));
+	printf("%d %d %d %d %d\n", TRAMPFD_ARCH_ARM64, TRAMPFD_ARM64_X9,
+	       TRAMPFD_ARM64_X16, TRAMPFD_ARM64_X17, TRAMPFD_ARM64_X(18));
+	printf("%d %d %d %d %d %d\n", TRAMPFD_ARCH_RISCV64, TRAMPFD_RISCV64_T0,
+	       TRAMPFD_RISCV64_T1, TRAMPFD_RISCV64_T2, TRAMPFD_RISCV64_T3,
+	       TRAMPFD_RISCV64_T6);
+	printf("%d %d %d\n", TRAMPFD_NATIVE_ARCH, TRAMPFD_NATIVE_CODE_REG,
+	       TRAMPFD_NATIVE_DATA_REG);
 	return 0;
 }
 "#;
@@ -68,6 +77,21 @@ fn c_header_matches_rust_mirror() {
         24,
         8,
         8,
+        Arm64::ARCH as u64,
+        arm64::X9 as u64,
+        arm64::X16 as u64,
+        arm64::X17 as u64,
+        arm64::X18 as u64,
+        Riscv64::ARCH as u64,
+        riscv64::T0 as u64,
+        riscv64::T1 as u64,
+        riscv64::T2 as u64,
+        riscv64::T3 as u64,
+        riscv64::T6 as u64,
+        // The host is x86-64: the native recommendation is r11 / r10.
+        X86_64::ARCH as u64,
+        R11 as u64,
+        R10 as u64,
     ];
     assert_eq!(got, want);
 }
@@ -82,4 +106,18 @@ fn info_bytes_layout() {
     assert_eq!(u32_at(12), 32);
     assert_eq!(u32_at(24), X86_64::CODE_REGS);
     assert!(b[32..].iter().all(|&x| x == 0));
+}
+
+#[test]
+fn info_bytes_of_the_64_byte_slot_arches() {
+    for (arch, regs, info) in [
+        (2, Arm64::CODE_REGS, uapi::info_bytes::<Arm64>(64)),
+        (3, Riscv64::CODE_REGS, uapi::info_bytes::<Riscv64>(64)),
+    ] {
+        let u32_at = |o: usize| u32::from_ne_bytes(info[o..o + 4].try_into().unwrap());
+        assert_eq!(u32_at(4), arch);
+        assert_eq!(u32_at(8), 64);
+        assert_eq!(u32_at(12), 64, "code_size");
+        assert_eq!(u32_at(24), regs);
+    }
 }

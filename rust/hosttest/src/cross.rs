@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host-only helper: run a rendered trampoline page of another architecture
+//! under QEMU user mode, with `runner/run_page.c` cross-compiled static.
+//! The cross compilers and `qemu-user` come from `scripts/bootstrap`.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// Where `run_page` maps the code table; the data table is 0x800 above.
+pub const TABLES: u64 = 0x1000_0000;
+
+/// A foreign architecture the page can be executed for.
+#[derive(Debug, Clone, Copy)]
+pub enum Target {
+    /// arm64, via `aarch64-linux-gnu-gcc` and `qemu-aarch64`.
+    Arm64,
+    /// riscv64, via `riscv64-linux-gnu-gcc` and `qemu-riscv64`.
+    Riscv64,
+}
+
+impl Target {
+    fn gcc(self) -> &'static str {
+        match self {
+            Target::Arm64 => "aarch64-linux-gnu-gcc",
+            Target::Riscv64 => "riscv64-linux-gnu-gcc",
+        }
+    }
+
+    fn qemu(self) -> &'static str {
+        match self {
+            Target::Arm64 => "qemu-aarch64",
+            Target::Riscv64 => "qemu-riscv64",
+        }
+    }
+
+    /// The static runner, built once per test process and target.
+    fn runner(self) -> PathBuf {
+        static BUILT: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
+        BUILT[self as usize]
+            .get_or_init(|| self.build_runner())
+            .clone()
+    }
+
+    fn build_runner(self) -> PathBuf {
+        let dir = std::env::temp_dir().join("trampfd-hosttest");
+        std::fs::create_dir_all(&dir).unwrap();
+        let exe = dir.join(format!("run_page-{}", self.gcc()));
+        let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("runner");
+        // Build to a per-process name and rename: test binaries run in
+        // parallel.
+        let tmp = dir.join(format!("run_page-{}.{}", self.gcc(), std::process::id()));
+        let st = Command::new(self.gcc())
+            .args(["-static", "-O2", "-Wall", "-Werror", "-o"])
+            .arg(&tmp)
+            .arg(src.join("run_page.c"))
+            .arg(src.join("target.S"))
+            .status()
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/bootstrap)", self.gcc()));
+        assert!(st.success(), "cross-compiling run_page for {self:?}");
+        std::fs::rename(&tmp, &exe).unwrap();
+        exe
+    }
+
+    /// Runs `page` with `n` live trampolines for the given registers; returns
+    /// the runner's stdout, panicking with its output if it failed.
+    pub fn run(self, page: &[u8], code_reg: u32, data_reg: u32, n: u32) -> String {
+        let mut child = Command::new(self.qemu())
+            .arg(self.runner())
+            .args([code_reg.to_string(), data_reg.to_string(), n.to_string()])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/bootstrap)", self.qemu()));
+        child.stdin.take().unwrap().write_all(page).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{self:?} run_page failed ({}): {text}{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    }
+}

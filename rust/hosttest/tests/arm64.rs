@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The arm64 encoder: decode what it emits (capstone), then run it under
+//! `qemu-aarch64`.
+
+use capstone::prelude::*;
+use trampfd_hosttest::arch::arm64::{Arm64, LR, SP, X15, X16, X17, X18, X9};
+use trampfd_hosttest::arch::{Encoder, RegError};
+use trampfd_hosttest::cross::{Target, TABLES};
+use trampfd_hosttest::desc::{render_page, Code, Data};
+
+const PAGE: usize = 4096;
+
+/// Disassembles `bytes` at address `ip`, one "mnemonic operands" string per
+/// instruction; stops at the first word capstone cannot decode.
+fn disasm(bytes: &[u8], ip: u64) -> Vec<String> {
+    let cs = Capstone::new()
+        .arm64()
+        .mode(arch::arm64::ArchMode::Arm)
+        .build()
+        .unwrap();
+    let insns = cs.disasm_all(bytes, ip).unwrap();
+    insns
+        .iter()
+        .map(|i| format!("{} {}", i.mnemonic().unwrap(), i.op_str().unwrap_or("")))
+        .collect()
+}
+
+fn page(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
+    let mut page = vec![0u8; PAGE];
+    let code = Code {
+        ntrampolines: n,
+        reg: code_reg,
+        table: TABLES,
+    };
+    let data = Data {
+        reg: data_reg,
+        table: TABLES + 0x800,
+    };
+    render_page::<Arm64>(PAGE, code, data, |at, b| {
+        page[at..at + b.len()].copy_from_slice(b)
+    });
+    page
+}
+
+#[test]
+fn slot_decodes_to_load_load_load_load_br_for_every_register_pair() {
+    for c in [X16, X17] {
+        for d in X9..=X17 {
+            if c == d {
+                continue;
+            }
+            let mut slot = [0u8; Arm64::CODE_SIZE];
+            Arm64::emit(&mut slot, c, 0x1122_3344_5566_7788, d, 0x7fff_0000_1000);
+            let got = disasm(&slot[..20], 0x1000);
+            let want = vec![
+                format!("ldr x{c}, #0x1018"),
+                format!("ldr x{c}, [x{c}]"),
+                format!("ldr x{d}, #0x1020"),
+                format!("ldr x{d}, [x{d}]"),
+                format!("br x{c}"),
+            ];
+            assert_eq!(got, want, "code x{c} data x{d}");
+            // Capstone does not print the all-zero word: `udf #0`.
+            assert_eq!(&slot[20..24], &[0; 4]);
+            assert_eq!(&slot[24..32], &0x1122_3344_5566_7788u64.to_le_bytes());
+            assert_eq!(&slot[32..40], &0x7fff_0000_1000u64.to_le_bytes());
+            assert!(slot[40..].iter().all(|&b| b == 0), "filler must be udf");
+        }
+    }
+}
+
+#[test]
+fn page_has_every_slot_in_place_and_udf_elsewhere() {
+    let n = 7;
+    let p = page(n, X16, X17);
+    for x in 0..n as usize {
+        let s = &p[x * 64..x * 64 + 64];
+        assert_eq!(s[24..32], (TABLES + 8 * x as u64).to_le_bytes());
+        assert_eq!(s[32..40], (TABLES + 0x800 + 8 * x as u64).to_le_bytes());
+    }
+    assert!(p[n as usize * 64..].iter().all(|&b| b == 0));
+    assert_eq!(PAGE % Arm64::CODE_SIZE, 0);
+}
+
+#[test]
+fn registers_outside_the_abi_temporaries_are_refused() {
+    for r in [0, 7, 8, X18, 19, 29, LR, SP] {
+        assert_eq!(Arm64::check_reg(r), Err(RegError::Forbidden), "x{r}");
+    }
+    assert_eq!(Arm64::check_reg(32), Err(RegError::Unknown));
+    assert_eq!(Arm64::check_reg(u32::MAX), Err(RegError::Unknown));
+    // BTI: only x16/x17 may be the register of the `br`.
+    for r in X9..=X15 {
+        assert_eq!(Arm64::CODE_REGS & (1 << r), 0, "x{r} as code register");
+        assert_ne!(Arm64::DATA_REGS & (1 << r), 0, "x{r} as data register");
+    }
+}
+
+#[test]
+fn full_page_runs_under_qemu_with_data_in_x17() {
+    let n = (PAGE / Arm64::CODE_SIZE) as u32;
+    let out = Target::Arm64.run(&page(n, X16, X17), X16, X17, n);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("slot ")).count(),
+        n as usize
+    );
+    assert!(out.contains("live\n"), "{out}");
+    assert!(out.contains("trap 40\n"), "{out}");
+}
+
+#[test]
+fn every_data_register_runs_under_qemu() {
+    for (c, d) in [(X17, X16), (X16, X9), (X17, X15)] {
+        let out = Target::Arm64.run(&page(3, c, d), c, d, 3);
+        assert!(
+            out.contains("slot 2\nlive\ntrap 40\ntrap 192\n"),
+            "x{c}/x{d}: {out}"
+        );
+    }
+}
