@@ -7,6 +7,8 @@
 #   make check       every test: host unit tests, build, lints, guest selftests
 #   make vm          interactive shell in the guest with the module loaded
 #   make CLIPPY=1    build with clippy
+#   make check ARCH=arm64 | ARCH=riscv   the same on another architecture
+#   make check-all-arches                x86-64, arm64 and riscv64 in turn
 #   make rustfmt-check | rust-analyzer | selftests | samples | clean
 #
 # KDIR=/path/to/kernel/build uses your own Rust-enabled kernel tree instead of
@@ -15,6 +17,10 @@
 LLVM ?= -19
 KDIR ?=
 export KDIR
+# ARCH=arm64 or ARCH=riscv: cross-build the module, the kernel (cached
+# separately) and the trampfd selftests, and run them in QEMU (TCG).
+ARCH ?= $(or $(TRAMPFD_ARCH),x86_64)
+export TRAMPFD_ARCH := $(ARCH)
 # DEBUG=1: the debug kernel variant (KASAN, KFENCE, lockdep, kmemleak, ...).
 DEBUG ?= 0
 export TRAMPFD_DEBUG := $(DEBUG)
@@ -23,12 +29,13 @@ export TRAMPFD_DEBUG := $(DEBUG)
 KDIR_SH = kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(bash scripts/bootstrap --print-kdir | tail -1)
 
 .PHONY: all modules demo check vm clean rustfmt-check rustfmt rust-analyzer \
-	hosttest selftests samples bench stress fuzz
+	hosttest selftests samples bench stress fuzz check-all-arches
 
 all: modules
 
 modules:
-	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) $(if $(CLIPPY),CLIPPY=1) modules
+	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
+		$(if $(CLIPPY),CLIPPY=1) modules
 
 selftests:
 	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" selftests
@@ -46,13 +53,20 @@ rustfmt:
 	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs')
 
 rust-analyzer:
-	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) rust-analyzer
+	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) rust-analyzer
 
 demo: modules samples
 	bash scripts/demo
 
 check:
 	bash scripts/check
+
+# Every architecture in turn; fails if any of them fails.
+check-all-arches:
+	rc=0; for a in x86_64 arm64 riscv; do \
+		echo "===== make check ARCH=$$a"; \
+		$(MAKE) --no-print-directory check ARCH=$$a || rc=1; \
+	done; exit $$rc
 
 # Full-size stress run (hardening): N threads x STRESS_ITERS cycles.
 STRESS_ITERS ?= 100000
@@ -66,14 +80,16 @@ SECONDS ?= 300
 fuzz: modules selftests
 	bash scripts/vm --timeout $$(( $(SECONDS) + 600 )) -- './fuzz $(SECONDS); rc=$$?; cat /tmp/fuzz-crashes/* 2>/dev/null; exit $$rc'
 
-# Benchmarks (not tests): host closure call cost; writes bench/results/.
+# Benchmarks (not tests): host closure call cost and syscall hooks, guest
+# paths through the module and real programs hooked; writes bench/results/.
 bench: modules
-	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" bench
+	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" bench && \
+		bash scripts/build-userspace "$$kdir" hook
 	bash scripts/bench
 
 vm: modules selftests samples
 	bash scripts/vm --shell
 
 clean:
-	@$(KDIR_SH) 2>/dev/null; [ ! -d "$$kdir" ] || $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) clean
+	@$(KDIR_SH) 2>/dev/null; [ ! -d "$$kdir" ] || $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) clean
 	rm -rf build selftests/out samples/out bench/out rust/hosttest/target

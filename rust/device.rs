@@ -45,6 +45,9 @@ extern "C" {
     fn trampfd_memlock_uncharge(mm: *mut core::ffi::c_void);
     /// Opens `file`'s device node again into a new fd; see `helpers.c`.
     fn trampfd_reopen(file: *mut core::ffi::c_void, cloexec: bool) -> core::ffi::c_int;
+    /// Syncs the instruction cache with a freshly written page; see
+    /// `helpers.c`.
+    fn trampfd_flush_icache_page(page: *mut core::ffi::c_void);
 }
 
 /// Module-wide limit of live trampfds (module parameter `max_trampfds`).
@@ -150,6 +153,9 @@ impl FaultProvider for Trampfd {
             if !ok {
                 return Err(FaultError::Oom);
             }
+            // SAFETY: `page` is a valid page of ours; the helper only
+            // performs cache maintenance on its kernel address range.
+            unsafe { trampfd_flush_icache_page(page.as_ptr().cast()) };
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);
         }

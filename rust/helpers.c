@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <linux/mman.h>
 #include <linux/pkeys.h>
+#include <asm/cacheflush.h>
 
 #include "helpers.h"
 
@@ -18,6 +19,20 @@
 void trampfd_get_page(struct page *page)
 {
 	get_page(page);
+}
+
+/*
+ * Make the instructions just written into @page through the kernel's linear
+ * map visible to instruction fetch through any mapping of it: on arm64 clean
+ * the data cache and invalidate the instruction cache to the point of
+ * unification, on riscv execute fence.i on every hart.  Nothing to do on
+ * x86-64, whose instruction fetch is coherent with stores.
+ */
+void trampfd_flush_icache_page(struct page *page)
+{
+	unsigned long addr = (unsigned long)page_address(page);
+
+	flush_icache_range(addr, addr + PAGE_SIZE);
 }
 
 /* First address above the user address space. */
@@ -51,6 +66,7 @@ int trampfd_reopen(struct file *file, bool cloexec)
 	return fd;
 }
 
+#ifdef CONFIG_X86_64
 /*
  * Is the current task allowed to install a zpoline page?  CAP_SYS_RAWIO (the
  * capability that lets a task map address 0 itself), or membership of @gid
@@ -112,6 +128,8 @@ void trampfd_vma_seal(struct vm_area_struct *vma)
 {
 	vm_flags_set(vma, VM_SEALED);
 }
+
+#endif /* CONFIG_X86_64: the zpoline helpers */
 
 /*
  * Charge one page to @mm's locked_vm (RLIMIT_MEMLOCK), as other users of

@@ -11,6 +11,7 @@ struct page;
 struct vm_area_struct;
 
 void trampfd_get_page(struct page *page);
+void trampfd_flush_icache_page(struct page *page);
 unsigned long trampfd_task_size_max(void);
 int trampfd_reopen(struct file *file, bool cloexec);
 bool trampfd_zpoline_allowed(u32 gid);

@@ -11,9 +11,41 @@ export PATH="$TRAMPFD_TOOLS/bin:$HOME/.cargo/bin:$PATH"
 
 _lib_top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
+# The target architecture, in the kernel's ARCH spelling: x86_64 (default),
+# arm64 or riscv (riscv64). make passes ARCH= through as TRAMPFD_ARCH.
+TRAMPFD_ARCH=${TRAMPFD_ARCH:-x86_64}
+case "$TRAMPFD_ARCH" in
+x86_64 | x86) TRAMPFD_ARCH=x86_64 ;;
+arm64 | aarch64) TRAMPFD_ARCH=arm64 ;;
+riscv | riscv64) TRAMPFD_ARCH=riscv ;;
+*) echo "trampfd: unsupported ARCH=$TRAMPFD_ARCH (x86_64, arm64, riscv)" >&2; exit 2 ;;
+esac
+export TRAMPFD_ARCH
+
+# The compiler for static guest binaries of $TRAMPFD_ARCH (Debian's cross
+# gcc for the foreign architectures).
+guest_cc() {
+	case "$TRAMPFD_ARCH" in
+	x86_64) echo "${CC:-gcc}" ;;
+	arm64) echo aarch64-linux-gnu-gcc ;;
+	riscv) echo riscv64-linux-gnu-gcc ;;
+	esac
+}
+
+# The kernel image a build directory boots from.
+kernel_image() {
+	case "$TRAMPFD_ARCH" in
+	x86_64) echo "$1/arch/x86/boot/bzImage" ;;
+	*) echo "$1/arch/$TRAMPFD_ARCH/boot/Image" ;;
+	esac
+}
+
 # The config fragments of the selected variant (TRAMPFD_DEBUG=1: debug).
 config_fragments() {
 	echo "$_lib_top/selftests/config"
+	if [ "$TRAMPFD_ARCH" != x86_64 ]; then
+		echo "$_lib_top/selftests/config.$TRAMPFD_ARCH"
+	fi
 	if [ "${TRAMPFD_DEBUG:-0}" = 1 ]; then
 		echo "$_lib_top/selftests/config.debug"
 	fi
@@ -21,8 +53,8 @@ config_fragments() {
 
 # The kernel build directory for the current source, variant and fragments.
 kernel_build_dir() {
-	local key variant=x86_64
-	[ "${TRAMPFD_DEBUG:-0}" = 1 ] && variant=x86_64-debug
+	local key variant=$TRAMPFD_ARCH
+	[ "${TRAMPFD_DEBUG:-0}" = 1 ] && variant=$variant-debug
 	key=$( { cat "$KSRC/.trampfd-unpacked" 2>/dev/null || echo "$KPKG"
 		config_fragments | xargs cat; echo "kbuild-v1"; } |
 		sha256sum | cut -c1-12)

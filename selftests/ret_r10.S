@@ -1,11 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* long ret_r10(void): returns the trampoline's data register. */
+/* long ret_r10(void): returns the trampoline's (recommended) data register. */
 	.text
 	.globl ret_r10
-	.type ret_r10, @function
+	.type ret_r10, %function
 ret_r10:
-	movq %r10, %rax
+#if defined(__x86_64__)
+	movq	%r10, %rax
 	ret
+#elif defined(__aarch64__)
+	mov	x0, x17
+	ret
+#elif defined(__riscv)
+	mv	a0, t2
+	ret
+#else
+#error "unsupported architecture"
+#endif
 	.size ret_r10, . - ret_r10
 
-	.section .note.GNU-stack, "", @progbits
+	.section .note.GNU-stack, "", %progbits

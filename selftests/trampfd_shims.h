@@ -12,6 +12,6 @@ void shim0(void);
 void shim1(void);
 void shim2(void);
 void shim3(void);
-void shim_rax(void);
+void shim_alt(void);
 
 #endif /* TRAMPFD_SHIMS_H */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * /dev/trampfd API tests (x86-64): trampolines reach the right target with
- * the right data, W^X policies, anon-fd factory, lifetime, scale, and one
- * test per refused input with its errno (Documentation/trampfd.rst).
+ * /dev/trampfd API tests (x86-64, arm64, riscv64): trampolines reach the
+ * right target with the right data, W^X policies, anon-fd factory,
+ * lifetime, scale, and one test per refused input with its errno
+ * (Documentation/trampfd.rst).
  */
 #define _GNU_SOURCE
 #include <linux/filter.h>
@@ -29,8 +30,8 @@
 #endif
 
 #define PAGE 4096
-#define NMAX 128
-#define SLOT 32
+#define NMAX TFD_NMAX
+#define SLOT TFD_SLOT
 
 /* Targets: see trampfd_shims.S. */
 __thread long seen_data;
@@ -81,20 +82,19 @@ FIXTURE_TEARDOWN(tfd)
 	close(self->fd);
 }
 
-TEST_F(tfd, info_describes_x86_64_layout)
+TEST_F(tfd, info_describes_the_native_layout)
 {
 	struct trampfd_info info;
 
 	memset(&info, 0xff, sizeof(info));
 	ASSERT_EQ(0, ioctl(self->fd, TRAMPFD_IOC_GET_INFO, &info));
 	EXPECT_EQ(sizeof(info), info.size);
-	EXPECT_EQ(TRAMPFD_ARCH_X86_64, info.arch);
-	EXPECT_EQ(32, info.code_size);
-	EXPECT_EQ(PAGE / 32, info.ntrampolines);
+	EXPECT_EQ(TRAMPFD_NATIVE_ARCH, info.arch);
+	EXPECT_EQ(SLOT, info.code_size);
+	EXPECT_EQ(PAGE / SLOT, info.ntrampolines);
 	EXPECT_EQ(0, info.code_offset);
-	EXPECT_EQ((1u << TRAMPFD_X86_64_RAX) | (1u << TRAMPFD_X86_64_R10) |
-		  (1u << TRAMPFD_X86_64_R11), info.code_regs);
-	EXPECT_EQ(info.code_regs, info.data_regs);
+	EXPECT_EQ(TFD_CODE_REGS, info.code_regs);
+	EXPECT_EQ(TFD_DATA_REGS, info.data_regs);
 	EXPECT_EQ(0, info.reserved[0] | info.reserved[1] | info.reserved[2] |
 		  info.reserved[3]);
 }
@@ -117,34 +117,56 @@ TEST_F(tfd, full_page_reaches_every_target_with_its_data)
 	munmap(p, PAGE);
 }
 
+#if defined(__aarch64__)
+/* Five instruction words of a slot (x16 code, x17 data) and a udf #0. */
+static const __u32 slot_words[6] = { 0x580000d0, 0xf9400210, 0x580000d1,
+				     0xf9400231, 0xd61f0200, 0 };
+#elif defined(__riscv)
+/* Six instruction words of a slot (t1 code, t2 data). */
+static const __u32 slot_words[6] = { 0x00000317, 0x02033383, 0x01833303,
+				     0x00033303, 0x0003b383, 0x00030067 };
+#endif
+
 TEST_F(tfd, page_bytes_are_the_documented_encoding)
 {
 	const unsigned char *p = tfd_map(self->fd, 2, self->code, self->data);
+	const unsigned char *s1 = p + SLOT;
 	__u64 imm;
 	int i;
 
 	ASSERT_NE(MAP_FAILED, p);
+#if defined(__x86_64__)
 	/* movabs r11, &code[1]; mov r11,[r11]; movabs r10, &data[1]; ... */
-	EXPECT_EQ(0x49, p[32]);
-	EXPECT_EQ(0xbb, p[33]);
-	memcpy(&imm, p + 34, 8);
+	EXPECT_EQ(0x49, s1[0]);
+	EXPECT_EQ(0xbb, s1[1]);
+	memcpy(&imm, s1 + 2, 8);
 	EXPECT_EQ((uintptr_t)&self->code[1], imm);
-	EXPECT_EQ(0, memcmp(p + 42, "\x4d\x8b\x1b\x49\xba", 5));
-	memcpy(&imm, p + 47, 8);
+	EXPECT_EQ(0, memcmp(s1 + 10, "\x4d\x8b\x1b\x49\xba", 5));
+	memcpy(&imm, s1 + 15, 8);
 	EXPECT_EQ((uintptr_t)&self->data[1], imm);
-	EXPECT_EQ(0, memcmp(p + 55, "\x4d\x8b\x12\x41\xff\xe3\xcc\xcc\xcc", 9));
+	EXPECT_EQ(0, memcmp(s1 + 23, "\x4d\x8b\x12\x41\xff\xe3\xcc\xcc\xcc", 9));
+#else
+	/* Instruction words, then the two literals, then filler. */
+	EXPECT_EQ(0, memcmp(s1, slot_words, sizeof(slot_words)));
+	memcpy(&imm, s1 + 24, 8);
+	EXPECT_EQ((uintptr_t)&self->code[1], imm);
+	memcpy(&imm, s1 + 32, 8);
+	EXPECT_EQ((uintptr_t)&self->data[1], imm);
+	for (i = 40; i < SLOT; i++)
+		ASSERT_EQ(TFD_FILL, s1[i]) TH_LOG("offset %d", i);
+#endif
 	for (i = 2 * SLOT; i < PAGE; i++)
-		ASSERT_EQ(0xcc, p[i]) TH_LOG("offset %d", i);
+		ASSERT_EQ(TFD_FILL, p[i]) TH_LOG("offset %d", i);
 	munmap((void *)p, PAGE);
 }
 
-TEST_F(tfd, rax_as_data_register)
+TEST_F(tfd, second_data_register)
 {
 	void *p;
 
-	self->code[0] = (uintptr_t)shim_rax;
-	ASSERT_EQ(0, tfd_write_code(self->fd, 4, TRAMPFD_X86_64_R11, self->code));
-	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_RAX, self->data));
+	self->code[0] = (uintptr_t)shim_alt;
+	ASSERT_EQ(0, tfd_write_code(self->fd, 4, TFD_CODE_REG, self->code));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TFD_ALT_DATA_REG, self->data));
 	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
 	EXPECT_EQ(0, call_ok(p, 0, 9, 0xd000));
@@ -322,7 +344,7 @@ static int foreign_child(void *arg)
 	int fd = *(int *)arg;
 	static __u64 code[1], data[1];
 
-	if (tfd_write_code(fd, 1, TRAMPFD_X86_64_R11, code) != -EPERM)
+	if (tfd_write_code(fd, 1, TFD_CODE_REG, code) != -EPERM)
 		return 1;
 	if (mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0) !=
 	    MAP_FAILED || errno != EPERM)
@@ -335,8 +357,8 @@ TEST_F(tfd, other_address_space_gets_eperm)
 {
 	int st;
 
-	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
-	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, self->data));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TFD_DATA_REG, self->data));
 	st = in_child(foreign_child, &self->fd);
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
@@ -425,8 +447,10 @@ static int sandboxed_child(void *arg)
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+#ifdef __NR_open
 		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+#endif
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
 	struct sock_fprog prog = { ARRAY_SIZE(filt), filt };
@@ -463,11 +487,11 @@ TEST_F(tfd, fdinfo_follows_the_state)
 	void *p;
 
 	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
-	ASSERT_EQ(0, tfd_write_code(self->fd, 7, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 7, TFD_CODE_REG, self->code));
 	EXPECT_EQ(7, tfd_fdinfo(self->fd, "trampfd-ntrampolines"));
 	EXPECT_EQ(11, tfd_fdinfo(self->fd, "trampfd-code-reg"));
 	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
-	ASSERT_EQ(0, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, self->data));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TFD_DATA_REG, self->data));
 	EXPECT_EQ(10, tfd_fdinfo(self->fd, "trampfd-data-reg"));
 	EXPECT_STREQ("configured", tfd_state(self->fd, s, sizeof(s)));
 	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
@@ -483,60 +507,69 @@ TEST_F(tfd, fdinfo_follows_the_state)
 
 TEST_F(tfd, ntrampolines_zero_is_erange)
 {
-	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, 0, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, 0, TFD_CODE_REG, self->code));
 }
 
 TEST_F(tfd, ntrampolines_above_max_is_erange)
 {
-	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, NMAX + 1, TRAMPFD_X86_64_R11, self->code));
-	EXPECT_EQ(0, tfd_write_code(self->fd, NMAX, TRAMPFD_X86_64_R11, self->code));
+	EXPECT_EQ(-ERANGE, tfd_write_code(self->fd, NMAX + 1, TFD_CODE_REG, self->code));
+	EXPECT_EQ(0, tfd_write_code(self->fd, NMAX, TFD_CODE_REG, self->code));
 }
 
 TEST_F(tfd, unknown_register_is_einval)
 {
-	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, 17, self->code));
+	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, TFD_REG_UNKNOWN, self->code));
 	EXPECT_EQ(-EINVAL, tfd_write_data(self->fd, 0xffffffff, self->data));
 }
 
-TEST_F(tfd, rsp_rip_and_argument_registers_are_eopnotsupp)
+TEST_F(tfd, sp_pc_link_and_argument_registers_are_eopnotsupp)
 {
-	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RSP, self->code));
-	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RIP, self->code));
-	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_RDI, self->code));
-	EXPECT_EQ(-EOPNOTSUPP, tfd_write_data(self->fd, TRAMPFD_X86_64_RBX, self->data));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_SP, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_PC_OR_LINK, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_ARG0, self->code));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_data(self->fd, TFD_REG_CALLEE_SAVED, self->data));
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_data(self->fd, TFD_REG_SP, self->data));
 }
+
+#ifdef TFD_REG_DATA_ONLY
+TEST_F(tfd, data_only_register_is_eopnotsupp_as_code_register)
+{
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_DATA_ONLY, self->code));
+	EXPECT_EQ(0, tfd_write_data(self->fd, TFD_REG_DATA_ONLY, self->data));
+}
+#endif
 
 TEST_F(tfd, same_code_and_data_register_is_ebusy)
 {
-	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
-	EXPECT_EQ(-EBUSY, tfd_write_data(self->fd, TRAMPFD_X86_64_R11, self->data));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
+	EXPECT_EQ(-EBUSY, tfd_write_data(self->fd, TFD_CODE_REG, self->data));
 }
 
 TEST_F(tfd, null_table_is_efault)
 {
-	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, NULL));
-	EXPECT_EQ(-EFAULT, tfd_write_data(self->fd, TRAMPFD_X86_64_R10, NULL));
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TFD_CODE_REG, NULL));
+	EXPECT_EQ(-EFAULT, tfd_write_data(self->fd, TFD_DATA_REG, NULL));
 }
 
 TEST_F(tfd, misaligned_table_is_einval)
 {
-	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11,
+	EXPECT_EQ(-EINVAL, tfd_write_code(self->fd, 1, TFD_CODE_REG,
 					  (char *)self->code + 4));
 }
 
 TEST_F(tfd, kernel_address_table_is_efault)
 {
-	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11,
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 1, TFD_CODE_REG,
 					  (void *)0xffff888000000000ull));
 }
 
 TEST_F(tfd, table_range_that_overflows_is_efault)
 {
-	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 2, TRAMPFD_X86_64_R11,
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 2, TFD_CODE_REG,
 					  (void *)0xfffffffffffffff8ull));
-	/* Above TASK_SIZE_MAX with 4- and with 5-level page tables. */
-	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, 128, TRAMPFD_X86_64_R11,
-					  (void *)0x00fffffffffff000ull));
+	/* Above TASK_SIZE_MAX of every supported arch and paging mode. */
+	EXPECT_EQ(-EFAULT, tfd_write_code(self->fd, NMAX, TFD_CODE_REG,
+					  (void *)(1ull << 56)));
 }
 
 TEST_F(tfd, short_and_long_writes_are_emsgsize)
@@ -550,7 +583,7 @@ TEST_F(tfd, short_and_long_writes_are_emsgsize)
 
 TEST_F(tfd, writes_at_other_offsets_are_enxio)
 {
-	struct trampfd_code c = { 1, TRAMPFD_X86_64_R11, (uintptr_t)self->code };
+	struct trampfd_code c = { 1, TFD_CODE_REG, (uintptr_t)self->code };
 
 	EXPECT_EQ(-ENXIO, tfd_err(pwrite(self->fd, &c, sizeof(c), 8)));
 	EXPECT_EQ(-ENXIO, tfd_err(pwrite(self->fd, &c, sizeof(c), 0x1000)));
@@ -572,7 +605,7 @@ TEST_F(tfd, write_from_bad_user_buffer_is_efault)
 
 TEST_F(tfd, nonzero_reserved_is_einval)
 {
-	struct trampfd_data d = { TRAMPFD_X86_64_R10, 1, (uintptr_t)self->data };
+	struct trampfd_data d = { TFD_DATA_REG, 1, (uintptr_t)self->data };
 
 	EXPECT_EQ(-EINVAL, tfd_err(pwrite(self->fd, &d, sizeof(d), TRAMPFD_DATA_OFFSET)));
 }
@@ -581,12 +614,12 @@ TEST_F(tfd, rewrite_before_mmap_is_allowed_after_is_erofs)
 {
 	void *p;
 
-	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
-	ASSERT_EQ(0, tfd_write_code(self->fd, 3, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 3, TFD_CODE_REG, self->code));
 	p = tfd_map(self->fd, 2, self->code, self->data);
 	ASSERT_NE(MAP_FAILED, p);
-	EXPECT_EQ(-EROFS, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
-	EXPECT_EQ(-EROFS, tfd_write_data(self->fd, TRAMPFD_X86_64_RAX, self->data));
+	EXPECT_EQ(-EROFS, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
+	EXPECT_EQ(-EROFS, tfd_write_data(self->fd, TFD_ALT_DATA_REG, self->data));
 	EXPECT_EQ(0, call_ok(p, 1, 1, 0xd001));
 	munmap(p, PAGE);
 }
@@ -595,15 +628,15 @@ TEST_F(tfd, mmap_before_both_descriptors_is_enodata)
 {
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
 	EXPECT_EQ(ENODATA, errno);
-	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TRAMPFD_X86_64_R11, self->code));
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
 	EXPECT_EQ(ENODATA, errno);
 }
 
 static void configure_fd(int fd, const __u64 *code, const __u64 *data)
 {
-	tfd_write_code(fd, 4, TRAMPFD_X86_64_R11, code);
-	tfd_write_data(fd, TRAMPFD_X86_64_R10, data);
+	tfd_write_code(fd, 4, TFD_CODE_REG, code);
+	tfd_write_data(fd, TFD_DATA_REG, data);
 }
 
 #define configure(self) configure_fd((self)->fd, (self)->code, (self)->data)

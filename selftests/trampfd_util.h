@@ -18,6 +18,55 @@
 
 #define TRAMPFD_DEV "/dev/trampfd"
 
+/*
+ * The architecture under test: slot size, the registers the tests use
+ * (code, data, a second accepted data register seen by shim_alt), refused
+ * registers, a register accepted only as data register (arches that have
+ * one), the accepted masks and the filler byte of unused slots.
+ */
+#define TFD_CODE_REG	TRAMPFD_NATIVE_CODE_REG
+#define TFD_DATA_REG	TRAMPFD_NATIVE_DATA_REG
+#if defined(__x86_64__)
+#define TFD_SLOT		32
+#define TFD_ALT_DATA_REG	TRAMPFD_X86_64_RAX
+#define TFD_REG_SP		TRAMPFD_X86_64_RSP
+#define TFD_REG_PC_OR_LINK	TRAMPFD_X86_64_RIP
+#define TFD_REG_ARG0		TRAMPFD_X86_64_RDI
+#define TFD_REG_CALLEE_SAVED	TRAMPFD_X86_64_RBX
+#define TFD_REG_UNKNOWN		17
+#define TFD_CODE_REGS	((1u << TRAMPFD_X86_64_RAX) | (1u << TRAMPFD_X86_64_R10) | \
+			 (1u << TRAMPFD_X86_64_R11))
+#define TFD_DATA_REGS	TFD_CODE_REGS
+#define TFD_FILL	0xcc	/* int3 */
+#elif defined(__aarch64__)
+#define TFD_SLOT		64
+#define TFD_ALT_DATA_REG	TRAMPFD_ARM64_X9
+#define TFD_REG_SP		31
+#define TFD_REG_PC_OR_LINK	30	/* lr */
+#define TFD_REG_ARG0		0
+#define TFD_REG_CALLEE_SAVED	19
+#define TFD_REG_UNKNOWN		32
+#define TFD_REG_DATA_ONLY	TRAMPFD_ARM64_X9	/* "br x9" fails "bti c" */
+#define TFD_CODE_REGS	((1u << 16) | (1u << 17))
+#define TFD_DATA_REGS	0x3fe00u	/* x9 .. x17 */
+#define TFD_FILL	0x00	/* udf #0 */
+#elif defined(__riscv) && __riscv_xlen == 64
+#define TFD_SLOT		64
+#define TFD_ALT_DATA_REG	TRAMPFD_RISCV64_T0
+#define TFD_REG_SP		2
+#define TFD_REG_PC_OR_LINK	1	/* ra */
+#define TFD_REG_ARG0		10	/* a0 */
+#define TFD_REG_CALLEE_SAVED	8	/* s0 */
+#define TFD_REG_UNKNOWN		32
+#define TFD_REG_DATA_ONLY	TRAMPFD_RISCV64_T0	/* "jr t0" is a return */
+#define TFD_CODE_REGS	(0xf00000c0u)	/* t1, t2, t3 .. t6 */
+#define TFD_DATA_REGS	(0xf00000e0u)	/* t0 .. t6 */
+#define TFD_FILL	0x00	/* illegal instruction */
+#else
+#error "trampfd selftests support x86-64, arm64 and riscv64"
+#endif
+#define TFD_NMAX	(4096 / TFD_SLOT)
+
 /* Return -errno on failure, 0 on success, for terse assertions. */
 static inline int tfd_err(long ret)
 {
@@ -45,13 +94,13 @@ static inline int tfd_write_data(int fd, __u32 reg, const void *table)
 	return tfd_err(pwrite(fd, &d, sizeof(d), TRAMPFD_DATA_OFFSET));
 }
 
-/* Configure @fd for @n trampolines (r11 code, r10 data) and map it. */
+/* Configure @fd for @n trampolines (the recommended registers) and map it. */
 static inline void *tfd_map(int fd, __u32 n, const __u64 *code, const __u64 *data)
 {
 	void *p;
 
-	if (tfd_write_code(fd, n, TRAMPFD_X86_64_R11, code) ||
-	    tfd_write_data(fd, TRAMPFD_X86_64_R10, data))
+	if (tfd_write_code(fd, n, TFD_CODE_REG, code) ||
+	    tfd_write_data(fd, TFD_DATA_REG, data))
 		return MAP_FAILED;
 	p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0);
 	return p;

@@ -7,8 +7,9 @@
  *
  * Each closure is a trampoline slot.  code_table[X] is a shared entry stub;
  * data_table[X] points at the closure object.  The stub moves the data
- * register (r10) into the second argument register and jumps to the
- * closure's handler: handler(int arg, struct closure *self).
+ * register (r10 on x86-64, x17 on arm64, t2 on riscv64) into the second
+ * argument register and jumps to the closure's handler:
+ * handler(int arg, struct closure *self).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,8 +64,8 @@ static int pool_init(struct closure_pool *p, int devfd)
 	p->data = calloc(p->size, sizeof(__u64));
 	if (!p->code || !p->data)
 		return -ENOMEM;
-	code = (struct trampfd_code){ p->size, TRAMPFD_X86_64_R11, (uintptr_t)p->code };
-	data = (struct trampfd_data){ TRAMPFD_X86_64_R10, 0, (uintptr_t)p->data };
+	code = (struct trampfd_code){ p->size, TRAMPFD_NATIVE_CODE_REG, (uintptr_t)p->code };
+	data = (struct trampfd_data){ TRAMPFD_NATIVE_DATA_REG, 0, (uintptr_t)p->data };
 	if (pwrite(p->fd, &code, sizeof(code), TRAMPFD_CODE_OFFSET) != sizeof(code) ||
 	    pwrite(p->fd, &data, sizeof(data), TRAMPFD_DATA_OFFSET) != sizeof(data))
 		return -errno;

@@ -2,7 +2,7 @@
 #ifndef CLOSURE_ENTRY_H
 #define CLOSURE_ENTRY_H
 
-/* closure_entry.S: rsi = r10, then jmp *closure->handler. */
+/* closure_entry.S: 2nd argument = data register, then jump to handler. */
 void closure_entry(void);
 
 #endif /* CLOSURE_ENTRY_H */
