@@ -3,7 +3,7 @@
  * Executes a trampoline page rendered on the host by the module's encoder,
  * under qemu-user (arm64, riscv64).  Usage:
  *
- *	run_page CODE_REG DATA_REG N < page.bin
+ *	run_page CODE_REG DATA_REG N [bti] < page.bin
  *
  * The page was rendered for the tables at TABLES (code_table[i] at
  * TABLES + 8 i, data_table[i] at TABLES + 0x800 + 8 i).  The runner maps
@@ -12,6 +12,11 @@
  * and the arguments, then checks that the tables are live (a changed entry
  * is seen by the next call) and that the filler traps.  Prints one line per
  * check; exits non-zero on the first failure.
+ *
+ * "bti" (arm64): also call, through slot 0, a target that starts with
+ * "bti c" in a PROT_BTI page (must work: the trampoline's "br x16/x17" is
+ * accepted by "bti c"), then call it through a "br x9" stub (must raise
+ * SIGILL: the reason the code register is limited to x16/x17).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -78,6 +83,45 @@ static int expect_trap(char *page, long off)
 	return 0;
 }
 
+#ifdef __aarch64__
+#define PROT_BTI 0x10
+
+/* A guarded page with "bti c; mov x0, <data reg>; ret" and a "br x9" stub. */
+static int check_bti(char *page, int dreg, uint64_t *data)
+{
+	uint32_t target[3] = { 0xd503245f, 0xaa0003e0 | (dreg << 16), 0xd65f03c0 };
+	uint32_t stub[2] = { 0xaa0003e9, 0xd61f0120 };	/* mov x9, x0; br x9 */
+	uint32_t *g = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t *code = (uint64_t *)TABLES;
+	long (*via_x9)(long);
+	int sig;
+
+	if (g == MAP_FAILED)
+		return fail("map bti page", 0);
+	memcpy(g, target, sizeof(target));
+	memcpy(g + 64, stub, sizeof(stub));
+	if (mprotect(g, PAGE, PROT_READ | PROT_EXEC | PROT_BTI))
+		return fail("mprotect PROT_BTI", 0);
+	__builtin___clear_cache((char *)g, (char *)g + PAGE);
+	code[0] = (uintptr_t)g;
+	data[0] = 0xb71;
+	if (((tramp_fn)page)(0, 0, 0, 0, 0, 0, 0, 0) != 0xb71)
+		return fail("bti target via trampoline", 0);
+	printf("bti c accepts the trampoline\n");
+	via_x9 = (long (*)(long))(void *)(g + 64);
+	sig = sigsetjmp(trap_env, 1);
+	if (sig == 0) {
+		via_x9((long)g);
+		return fail("br x9 into bti c did not trap", 0);
+	}
+	if (sig != SIGILL)
+		return fail("br x9 into bti c: wrong signal", sig);
+	printf("bti c rejects br x9\n");
+	return 0;
+}
+#endif
+
 int main(int argc, char **argv)
 {
 	uint64_t *code, *data;
@@ -85,7 +129,7 @@ int main(int argc, char **argv)
 	char *page;
 	size_t got = 0;
 
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return 2;
 	creg = atoi(argv[1]);
 	dreg = atoi(argv[2]);
@@ -131,5 +175,9 @@ int main(int argc, char **argv)
 		return 1;
 	if (n < PAGE / SLOT && expect_trap(page, (long)n * SLOT))
 		return 1;
+#ifdef __aarch64__
+	if (argc == 5 && !strcmp(argv[4], "bti") && check_bti(page, dreg, data))
+		return 1;
+#endif
 	return 0;
 }

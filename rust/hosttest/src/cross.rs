@@ -67,9 +67,22 @@ impl Target {
     /// Runs `page` with `n` live trampolines for the given registers; returns
     /// the runner's stdout, panicking with its output if it failed.
     pub fn run(self, page: &[u8], code_reg: u32, data_reg: u32, n: u32) -> String {
+        self.run_with(page, code_reg, data_reg, n, &[])
+    }
+
+    /// [`Target::run`] with extra runner arguments (`bti` on arm64).
+    pub fn run_with(
+        self,
+        page: &[u8],
+        code_reg: u32,
+        data_reg: u32,
+        n: u32,
+        extra: &[&str],
+    ) -> String {
         let mut child = Command::new(self.qemu())
             .arg(self.runner())
             .args([code_reg.to_string(), data_reg.to_string(), n.to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

@@ -119,3 +119,14 @@ fn every_data_register_runs_under_qemu() {
         );
     }
 }
+
+#[test]
+fn bti_guarded_target_accepts_the_trampoline_and_rejects_br_x9() {
+    for (c, d) in [(X16, X17), (X17, X9)] {
+        let out = Target::Arm64.run_with(&page(2, c, d), c, d, 2, &["bti"]);
+        assert!(
+            out.contains("bti c accepts the trampoline\nbti c rejects br x9\n"),
+            "x{c}/x{d}: {out}"
+        );
+    }
+}
