@@ -4,6 +4,8 @@
 //! under QEMU user mode, with `runner/run_page.c` cross-compiled static.
 //! The cross compilers and `qemu-user` come from `scripts/bootstrap`.
 
+use crate::arch::Encoder;
+use crate::desc::{render_page, Code, Data};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -99,4 +101,39 @@ impl Target {
         );
         text
     }
+}
+
+/// Renders a 4 KiB page with `n` trampolines of encoder `E` whose tables are
+/// the ones `run_page` maps at [`TABLES`].
+pub fn render<E: Encoder>(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
+    let mut page = vec![0u8; 4096];
+    let code = Code {
+        ntrampolines: n,
+        reg: code_reg,
+        table: TABLES,
+    };
+    let data = Data {
+        reg: data_reg,
+        table: TABLES + 0x800,
+    };
+    render_page::<E>(4096, code, data, |at, b| {
+        page[at..at + b.len()].copy_from_slice(b)
+    });
+    page
+}
+
+/// Disassembles `bytes` at address `ip`, one "mnemonic operands" string per
+/// instruction; stops at the first word capstone cannot decode.
+pub fn disasm(cs: &capstone::Capstone, bytes: &[u8], ip: u64) -> Vec<String> {
+    let insns = cs.disasm_all(bytes, ip).expect("capstone");
+    insns
+        .iter()
+        .map(|i| {
+            format!(
+                "{} {}",
+                i.mnemonic().unwrap_or("?"),
+                i.op_str().unwrap_or("")
+            )
+        })
+        .collect()
 }

@@ -6,41 +6,21 @@
 use capstone::prelude::*;
 use trampfd_hosttest::arch::arm64::{Arm64, LR, SP, X15, X16, X17, X18, X9};
 use trampfd_hosttest::arch::{Encoder, RegError};
-use trampfd_hosttest::cross::{Target, TABLES};
-use trampfd_hosttest::desc::{render_page, Code, Data};
+use trampfd_hosttest::cross::{self, render, Target, TABLES};
 
 const PAGE: usize = 4096;
 
-/// Disassembles `bytes` at address `ip`, one "mnemonic operands" string per
-/// instruction; stops at the first word capstone cannot decode.
+fn page(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
+    render::<Arm64>(n, code_reg, data_reg)
+}
+
 fn disasm(bytes: &[u8], ip: u64) -> Vec<String> {
     let cs = Capstone::new()
         .arm64()
         .mode(arch::arm64::ArchMode::Arm)
         .build()
         .unwrap();
-    let insns = cs.disasm_all(bytes, ip).unwrap();
-    insns
-        .iter()
-        .map(|i| format!("{} {}", i.mnemonic().unwrap(), i.op_str().unwrap_or("")))
-        .collect()
-}
-
-fn page(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE];
-    let code = Code {
-        ntrampolines: n,
-        reg: code_reg,
-        table: TABLES,
-    };
-    let data = Data {
-        reg: data_reg,
-        table: TABLES + 0x800,
-    };
-    render_page::<Arm64>(PAGE, code, data, |at, b| {
-        page[at..at + b.len()].copy_from_slice(b)
-    });
-    page
+    cross::disasm(&cs, bytes, ip)
 }
 
 #[test]

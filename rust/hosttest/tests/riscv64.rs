@@ -6,8 +6,7 @@
 use capstone::prelude::*;
 use trampfd_hosttest::arch::riscv64::{Riscv64, A0, RA, SP, T0, T1, T2, T3, T6};
 use trampfd_hosttest::arch::{Encoder, RegError};
-use trampfd_hosttest::cross::{Target, TABLES};
-use trampfd_hosttest::desc::{render_page, Code, Data};
+use trampfd_hosttest::cross::{self, render, Target, TABLES};
 
 const PAGE: usize = 4096;
 
@@ -25,38 +24,21 @@ fn name(reg: u32) -> &'static str {
     }
 }
 
+fn temporaries() -> impl Iterator<Item = u32> {
+    [T0, T1, T2].into_iter().chain(T3..=T6)
+}
+
+fn page(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
+    render::<Riscv64>(n, code_reg, data_reg)
+}
+
 fn disasm(bytes: &[u8], ip: u64) -> Vec<String> {
     let cs = Capstone::new()
         .riscv()
         .mode(arch::riscv::ArchMode::RiscV64)
         .build()
         .unwrap();
-    let insns = cs.disasm_all(bytes, ip).unwrap();
-    insns
-        .iter()
-        .map(|i| format!("{} {}", i.mnemonic().unwrap(), i.op_str().unwrap_or("")))
-        .collect()
-}
-
-fn temporaries() -> impl Iterator<Item = u32> {
-    [T0, T1, T2].into_iter().chain(T3..=T6)
-}
-
-fn page(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
-    let mut page = vec![0u8; PAGE];
-    let code = Code {
-        ntrampolines: n,
-        reg: code_reg,
-        table: TABLES,
-    };
-    let data = Data {
-        reg: data_reg,
-        table: TABLES + 0x800,
-    };
-    render_page::<Riscv64>(PAGE, code, data, |at, b| {
-        page[at..at + b.len()].copy_from_slice(b)
-    });
-    page
+    cross::disasm(&cs, bytes, ip)
 }
 
 #[test]
