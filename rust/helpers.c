@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <linux/mman.h>
 #include <linux/pkeys.h>
+#include <linux/uaccess.h>
 #include <asm/cacheflush.h>
 
 #include "helpers.h"

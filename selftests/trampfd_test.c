@@ -489,10 +489,10 @@ TEST_F(tfd, fdinfo_follows_the_state)
 	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
 	ASSERT_EQ(0, tfd_write_code(self->fd, 7, TFD_CODE_REG, self->code));
 	EXPECT_EQ(7, tfd_fdinfo(self->fd, "trampfd-ntrampolines"));
-	EXPECT_EQ(11, tfd_fdinfo(self->fd, "trampfd-code-reg"));
+	EXPECT_EQ(TFD_CODE_REG, tfd_fdinfo(self->fd, "trampfd-code-reg"));
 	EXPECT_STREQ("unconfigured", tfd_state(self->fd, s, sizeof(s)));
 	ASSERT_EQ(0, tfd_write_data(self->fd, TFD_DATA_REG, self->data));
-	EXPECT_EQ(10, tfd_fdinfo(self->fd, "trampfd-data-reg"));
+	EXPECT_EQ(TFD_DATA_REG, tfd_fdinfo(self->fd, "trampfd-data-reg"));
 	EXPECT_STREQ("configured", tfd_state(self->fd, s, sizeof(s)));
 	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
