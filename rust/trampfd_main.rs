@@ -11,14 +11,17 @@
 //! struct trampfd_info info;
 //! ioctl(fd, TRAMPFD_IOC_GET_INFO, &info);
 //! static __u64 code_table[4], data_table[4];   /* yours to change */
-//! struct trampfd_code code = { 4, TRAMPFD_X86_64_R11, (__u64)code_table };
-//! struct trampfd_data data = { TRAMPFD_X86_64_R10, 0, (__u64)data_table };
+//! struct trampfd_code code = { 4, TRAMPFD_NATIVE_CODE_REG, (__u64)code_table };
+//! struct trampfd_data data = { TRAMPFD_NATIVE_DATA_REG, 0, (__u64)data_table };
 //! pwrite(fd, &code, sizeof(code), TRAMPFD_CODE_OFFSET);
 //! pwrite(fd, &data, sizeof(data), TRAMPFD_DATA_OFFSET);
 //! char *page = mmap(NULL, 4 * info.code_size, PROT_READ | PROT_EXEC,
 //!                   MAP_PRIVATE, fd, info.code_offset);
-//! /* page + X * info.code_size jumps to code_table[X], r10 = data_table[X] */
+//! /* page + X * info.code_size jumps to code_table[X] with data_table[X]
+//!  * in the data register (r10 on x86-64, x17 on arm64, t2 on riscv64) */
 //! ```
+//!
+//! `/dev/zpoline` (the `zpoline` module) exists on x86-64 only.
 
 use kernel::prelude::*;
 

@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static void console(void)
+static void use_console(void)
 {
 	int fd = open("/dev/console", O_RDWR);
 
@@ -70,7 +70,7 @@ int main(void)
 	mount("sys", "/sys", "sysfs", 0, NULL);
 	mount("dev", "/dev", "devtmpfs", 0, NULL);
 	mount("tmp", "/tmp", "tmpfs", 0, NULL);
-	console();
+	use_console();
 	setenv("PATH", "/t", 1);
 	fd = open("/mod/trampfd.ko", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0 && syscall(SYS_finit_module, fd, "", 0))

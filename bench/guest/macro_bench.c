@@ -49,8 +49,9 @@ static struct mode modes[] = {
 	{ "zpoline eager", { "PATH=/usr/bin:/bin", LIB, "SYSCALLHOOK_MODE=eager", NULL } },
 };
 
-#define NMODES (sizeof(modes) / sizeof(modes[0]))
-#define NWORK (sizeof(workloads) / sizeof(workloads[0]))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define NMODES ARRAY_SIZE(modes)
+#define NWORK ARRAY_SIZE(workloads)
 
 static double now_ms(void)
 {

@@ -31,9 +31,9 @@
 #define PAGE 4096
 #define SLOT 64
 
+#include "target.h"
+
 long seen_regs[32];
-long tfd_target(long, long, long, long, long, long, long, long);
-typedef long (*tramp_fn)(long, long, long, long, long, long, long, long);
 
 long weighted(long a, long b, long c, long d, long e, long f, long g, long h)
 {
@@ -94,7 +94,7 @@ static int check_bti(char *page, int dreg, uint64_t *data)
 	uint32_t *g = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	uint64_t *code = (uint64_t *)TABLES;
-	long (*via_x9)(long);
+	long (*via_x9)(long target);
 	int sig;
 
 	if (g == MAP_FAILED)
