@@ -4,6 +4,7 @@
 
 plot.py hooks RESULT.md OUT.png   overhead per syscall-hook mechanism
 plot.py scale RESULT.md OUT.png   cost per trampfd vs live trampfds
+plot.py macro RESULT.md OUT.png   real programs: hooked / native wall time
 """
 import sys
 
@@ -54,5 +55,26 @@ def scale(src, out):
     fig.savefig(out, dpi=100)
 
 
+def macro(src, out):
+    progs, lazy, eager = [], [], []
+    for c in rows(src):
+        if len(c) == 6 and c[3].endswith("x"):
+            progs.append(c[0].split(" (")[0])
+            lazy.append(float(c[3][:-1]))
+            eager.append(float(c[5][:-1]))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ys = range(len(progs))
+    ax.barh([y - 0.2 for y in ys], lazy, height=0.4, label="zpoline lazy (SUD, then rewritten)")
+    ax.barh([y + 0.2 for y in ys], eager, height=0.4, label="zpoline eager (rewritten at load)")
+    ax.axvline(1.0, color="black", linewidth=0.8)
+    ax.set_yticks(list(ys), progs)
+    ax.invert_yaxis()
+    ax.set_xlabel("wall time hooked / native (median)")
+    ax.set_title("real programs, hooked / native")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+
+
 if __name__ == "__main__":
-    {"hooks": hooks, "scale": scale}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    {"hooks": hooks, "scale": scale, "macro": macro}[sys.argv[1]](sys.argv[2], sys.argv[3])
