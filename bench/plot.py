@@ -64,8 +64,8 @@ def macro(src, out):
             eager.append(float(c[5][:-1]))
     fig, ax = plt.subplots(figsize=(8, 4.5))
     ys = range(len(progs))
-    ax.barh([y - 0.2 for y in ys], lazy, height=0.4, label="zpoline lazy (SUD, then rewritten)")
-    ax.barh([y + 0.2 for y in ys], eager, height=0.4, label="zpoline eager (rewritten at load)")
+    ax.barh([y - 0.2 for y in ys], lazy, height=0.4, label="lazy (SUD, then rewritten)")
+    ax.barh([y + 0.2 for y in ys], eager, height=0.4, label="eager (rewritten at load)")
     ax.axvline(1.0, color="black", linewidth=0.8)
     ax.set_yticks(list(ys), progs)
     ax.invert_yaxis()
@@ -73,7 +73,7 @@ def macro(src, out):
     ax.set_title("real programs, hooked / native")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     fig.tight_layout()
-    fig.savefig(out, dpi=100)
+    fig.savefig(out, dpi=100, bbox_inches="tight")
 
 
 if __name__ == "__main__":
