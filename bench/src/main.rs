@@ -5,7 +5,9 @@
 //! * `direct`: an indirect call through a function pointer to the target;
 //! * `trampfd`: a call through a trampoline made of the exact bytes the
 //!   module's encoder emits (rendered by the module's own `render_page`),
-//!   then the closure entry stub that moves r10 to the second argument;
+//!   to a target that reads the closure from r10 itself (the hop alone), and
+//!   to the closure entry stub of `samples/closure` that moves r10 to the
+//!   second argument and jumps to the C handler (what a C library pays);
 //! * `libffi`: a libffi closure of the same signature (`ffi_closure_alloc` +
 //!   `ffi_prep_closure_loc`, Debian's libffi).
 //!
@@ -18,6 +20,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use trampfd_hosttest::arch::x86_64::{R10, R11, X86_64};
+use trampfd_hosttest::arch::Encoder;
 use trampfd_hosttest::desc::{render_page, Code, Data};
 use trampfd_hosttest::exec::{ExecPage, PAGE};
 
@@ -40,8 +43,18 @@ std::arch::global_asm!(
     "mov rsi, r10",
     "jmp qword ptr [rsi]",
 );
+// A target that takes its closure from the trampoline's data register:
+// eax = edi + closure.bound (the `bound` field is at offset 8).
+std::arch::global_asm!(
+    ".globl trampfd_bench_add_r10",
+    "trampfd_bench_add_r10:",
+    "mov eax, edi",
+    "add eax, dword ptr [r10 + 8]",
+    "ret",
+);
 extern "C" {
     fn trampfd_bench_entry();
+    fn trampfd_bench_add_r10();
 }
 
 // libffi, the parts used here (x86-64 SysV layout).
@@ -150,10 +163,13 @@ fn main() {
 
     // trampfd bytes, on an RW page then switched to R-X (the host has no
     // /dev/trampfd; the guest benchmark uses the device).
-    let code_table = [trampfd_bench_entry as *const () as u64];
-    let data_table = [&closure as *const Closure as u64];
+    let code_table = [
+        trampfd_bench_entry as *const () as u64,
+        trampfd_bench_add_r10 as *const () as u64,
+    ];
+    let data_table = [&closure as *const Closure as u64; 2];
     let code = Code {
-        ntrampolines: 1,
+        ntrampolines: 2,
         reg: R11,
         table: code_table.as_ptr() as u64,
     };
@@ -166,8 +182,12 @@ fn main() {
             m[at..at + b.len()].copy_from_slice(b)
         })
     });
-    // SAFETY: slot 0 is a trampoline to the entry stub, which has this ABI.
+    // SAFETY: slot 0 is a trampoline to the entry stub, slot 1 to
+    // trampfd_bench_add_r10; both have this ABI.
     let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page.addr(0)) };
+    // SAFETY: as above.
+    let hop: extern "C" fn(i32) -> i32 =
+        unsafe { std::mem::transmute(page.addr(X86_64::CODE_SIZE)) };
 
     // libffi closure.
     let mut cif: FfiCif = unsafe { std::mem::zeroed() };
@@ -206,6 +226,7 @@ fn main() {
             "direct indirect call of the handler",
             Call::Direct(add, &closure),
         ),
+        ("trampfd trampoline, target reads r10", Call::Closure(hop)),
         ("trampfd trampoline + entry stub", Call::Closure(tramp)),
         ("libffi closure", Call::Closure(ffi_fn)),
     ];
