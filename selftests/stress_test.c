@@ -2,7 +2,7 @@
 /*
  * Stress: many threads run create / configure / map / call / munmap / close
  * cycles with random interleavings of close, fork and munmap; zpoline
- * installs in many short processes.  Afterwards the module's counters and
+ * installs in many short processes (x86-64).  Afterwards the module's counters and
  * MemFree must be back where they started.
  *
  * STRESS_THREADS (default 4), STRESS_ITERS (cycles per thread, default
@@ -13,11 +13,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#ifdef __x86_64__
 #include <linux/zpoline.h>
+#endif
 
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
+#ifdef __x86_64__
 #include "zpoline_hook.h"
+#endif
 #include "ret_r10.h"
 
 #define PAGE 4096
@@ -93,7 +97,7 @@ static void *worker(void *arg)
 			close(fd);
 			continue;
 		}
-		f = (long (*)(void))((char *)p + (i % 4) * 32);
+		f = (long (*)(void))((char *)p + (i % 4) * TFD_SLOT);
 		if (how == 1) {		/* mapped, never faulted */
 			munmap(p, PAGE);
 			close(fd);
@@ -176,6 +180,8 @@ TEST_F_TIMEOUT(long, cycles_return_every_fd_and_page, 1800)
 	free(t);
 }
 
+#ifdef __x86_64__
+/* /dev/zpoline is x86-64 only. */
 static long zcall(long nr, long a1)
 {
 	long ret;
@@ -212,5 +218,7 @@ TEST(zpoline_installs_in_many_short_processes)
 	EXPECT_EQ(0, bad);
 	EXPECT_LT(free0 - free1, 8192);
 }
+
+#endif
 
 TEST_HARNESS_MAIN
