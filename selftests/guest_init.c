@@ -5,7 +5,9 @@
  * systems, load /mod/trampfd.ko, run every command line of /run.list from
  * /t (words separated by spaces), framing each one's output with
  * "=== NAME" and "=== NAME exit STATUS", print "TRAMPFD-EXIT=STATUS" (the
- * first non-zero status, or 0) and power off.
+ * first non-zero status, or 0) and power off.  On a kernel with kmemleak
+ * (make check DEBUG=1) it scans for leaks after the programs and prints the
+ * report between "=== kmemleak" and "=== kmemleak exit 0".
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -60,6 +62,36 @@ static int run(char *line)
 	return st;
 }
 
+/* Two kmemleak scans (objects must age before they are reported). */
+static void kmemleak_report(void)
+{
+	const char *path = "/sys/kernel/debug/kmemleak";
+	char buf[4096];
+	ssize_t n;
+	int fd, i;
+
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (access(path, W_OK))
+		return;
+	printf("=== kmemleak\n");
+	for (i = 0; i < 2; i++) {
+		fd = open(path, O_WRONLY);
+		if (fd < 0 || write(fd, "scan", 4) != 4)
+			perror("kmemleak scan");
+		if (fd >= 0)
+			close(fd);
+		sleep(6);
+	}
+	fflush(stdout);
+	fd = open(path, O_RDONLY);
+	while (fd >= 0 && (n = read(fd, buf, sizeof(buf))) > 0)
+		if (write(1, buf, n) != n)
+			break;
+	if (fd >= 0)
+		close(fd);
+	printf("=== kmemleak exit 0\n");
+}
+
 int main(void)
 {
 	char line[512];
@@ -83,6 +115,7 @@ int main(void)
 		if (st && !status)
 			status = st;
 	}
+	kmemleak_report();
 	printf("TRAMPFD-EXIT=%d\n", status);
 	fflush(stdout);
 	sync();
