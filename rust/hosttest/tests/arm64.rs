@@ -79,25 +79,12 @@ fn registers_outside_the_abi_temporaries_are_refused() {
 
 #[test]
 fn full_page_runs_under_qemu_with_data_in_x17() {
-    let n = (PAGE / Arm64::CODE_SIZE) as u32;
-    let out = Target::Arm64.run(&page(n, X16, X17), X16, X17, n);
-    assert_eq!(
-        out.lines().filter(|l| l.starts_with("slot ")).count(),
-        n as usize
-    );
-    assert!(out.contains("live\n"), "{out}");
-    assert!(out.contains("trap 40\n"), "{out}");
+    cross::check_full_page::<Arm64>(Target::Arm64, X16, X17);
 }
 
 #[test]
 fn every_data_register_runs_under_qemu() {
-    for (c, d) in [(X17, X16), (X16, X9), (X17, X15)] {
-        let out = Target::Arm64.run(&page(3, c, d), c, d, 3);
-        assert!(
-            out.contains("slot 2\nlive\ntrap 40\ntrap 192\n"),
-            "x{c}/x{d}: {out}"
-        );
-    }
+    cross::check_pairs::<Arm64>(Target::Arm64, &[(X17, X16), (X16, X9), (X17, X15)]);
 }
 
 #[test]

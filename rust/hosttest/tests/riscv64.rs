@@ -8,8 +8,6 @@ use trampfd_hosttest::arch::riscv64::{Riscv64, A0, RA, SP, T0, T1, T2, T3, T6};
 use trampfd_hosttest::arch::{Encoder, RegError};
 use trampfd_hosttest::cross::{self, render, Target, TABLES};
 
-const PAGE: usize = 4096;
-
 /// ABI names of the registers a trampoline may use.
 fn name(reg: u32) -> &'static str {
     match reg {
@@ -89,23 +87,11 @@ fn registers_outside_the_temporaries_are_refused() {
 
 #[test]
 fn full_page_runs_under_qemu_with_data_in_t2() {
-    let n = (PAGE / Riscv64::CODE_SIZE) as u32;
-    let out = Target::Riscv64.run(&page(n, T1, T2), T1, T2, n);
-    assert_eq!(
-        out.lines().filter(|l| l.starts_with("slot ")).count(),
-        n as usize
-    );
-    assert!(out.contains("live\n"), "{out}");
-    assert!(out.contains("trap 40\n"), "{out}");
+    cross::check_full_page::<Riscv64>(Target::Riscv64, T1, T2);
 }
 
 #[test]
 fn every_temporary_runs_under_qemu() {
-    for (c, d) in [(T2, T1), (T1, T0), (T3, T6), (T6, T3)] {
-        let out = Target::Riscv64.run(&page(3, c, d), c, d, 3);
-        assert!(
-            out.contains("slot 2\nlive\ntrap 40\ntrap 192\n"),
-            "{c}/{d}: {out}"
-        );
-    }
+    let pairs = [(T2, T1), (T1, T0), (T3, T6), (T6, T3)];
+    cross::check_pairs::<Riscv64>(Target::Riscv64, &pairs);
 }
