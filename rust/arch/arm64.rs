@@ -34,7 +34,7 @@
 //! pad. x17 as data register mirrors libffi's and the linker's veneers
 //! (IP0 for the target, IP1 for the context).
 
-use super::Encoder;
+use super::{put_literal_slot, Encoder};
 
 /// x9: first caller-saved temporary; allowed as data register.
 pub const X9: u32 = 9;
@@ -97,11 +97,11 @@ impl Encoder for Arm64 {
             br(code_reg),
             UDF,
         ];
-        for (i, w) in words.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
-        }
-        let (c, d) = (CODE_LIT as usize, DATA_LIT as usize);
-        out[c..c + 8].copy_from_slice(&code_slot.to_le_bytes());
-        out[d..d + 8].copy_from_slice(&data_slot.to_le_bytes());
+        put_literal_slot(
+            out,
+            &words,
+            (CODE_LIT as usize, code_slot),
+            (DATA_LIT as usize, data_slot),
+        );
     }
 }

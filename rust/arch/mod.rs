@@ -64,6 +64,23 @@ pub trait Encoder {
     fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64);
 }
 
+/// Writes the layout shared by the arm64 and riscv64 slots: `words`
+/// (32-bit instructions, little-endian) from offset 0, then the two 64-bit
+/// literals `&code_table[X]` at `code_lit` and `&data_table[X]` at
+/// `data_lit`. The rest of `out` is left as it is (the filler).
+fn put_literal_slot(
+    out: &mut [u8],
+    words: &[u32],
+    (code_lit, code_slot): (usize, u64),
+    (data_lit, data_slot): (usize, u64),
+) {
+    for (i, w) in words.iter().enumerate() {
+        out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    out[code_lit..code_lit + 8].copy_from_slice(&code_slot.to_le_bytes());
+    out[data_lit..data_lit + 8].copy_from_slice(&data_slot.to_le_bytes());
+}
+
 /// The encoder of the architecture the module is built for.
 #[cfg(target_arch = "x86_64")]
 pub type Native = x86_64::X86_64;

@@ -31,7 +31,7 @@
 //! `jr t0` is the alternate-link-register form that return-address-stack
 //! predictors treat as a function return.
 
-use super::Encoder;
+use super::{put_literal_slot, Encoder};
 
 /// t0 (x5): data register only.
 pub const T0: u32 = 5;
@@ -92,11 +92,11 @@ impl Encoder for Riscv64 {
             ld(data_reg, 0, data_reg),
             jr(code_reg),
         ];
-        for (i, w) in words.iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
-        }
-        let (c, d) = (CODE_LIT as usize, DATA_LIT as usize);
-        out[c..c + 8].copy_from_slice(&code_slot.to_le_bytes());
-        out[d..d + 8].copy_from_slice(&data_slot.to_le_bytes());
+        put_literal_slot(
+            out,
+            &words,
+            (CODE_LIT as usize, code_slot),
+            (DATA_LIT as usize, data_slot),
+        );
     }
 }
