@@ -9,7 +9,12 @@
 //!   to the closure entry stub of `samples/closure` that moves r10 to the
 //!   second argument and jumps to the C handler (what a C library pays);
 //! * `libffi`: a libffi closure of the same signature (`ffi_closure_alloc` +
-//!   `ffi_prep_closure_loc`, Debian's libffi).
+//!   `ffi_prep_closure_loc`, Debian's libffi);
+//! * `libffi on trampfd`: the same libffi closure reached the way
+//!   `libtrampfd-ffi` reaches it: a trampoline of the module's bytes whose
+//!   code entry is libffi's own closure entry (read from the closure's
+//!   trampoline bytes, as the drop-in does) and whose data entry, delivered
+//!   in r10, is the closure object.
 //!
 //! Usage: `trampfd-bench [iterations] [repeats] [output.md]`. Prints a table
 //! of median ns/call, spread (min..max) and the ratio to `direct`, measured
@@ -161,38 +166,10 @@ fn main() {
         bound: 5,
     };
 
-    // trampfd bytes, on an RW page then switched to R-X (the host has no
-    // /dev/trampfd; the guest benchmark uses the device).
-    let code_table = [
-        trampfd_bench_entry as *const () as u64,
-        trampfd_bench_add_r10 as *const () as u64,
-    ];
-    let data_table = [&closure as *const Closure as u64; 2];
-    let code = Code {
-        ntrampolines: 2,
-        reg: R11,
-        table: code_table.as_ptr() as u64,
-    };
-    let data = Data {
-        reg: R10,
-        table: data_table.as_ptr() as u64,
-    };
-    let page = ExecPage::new(|m| {
-        render_page::<X86_64>(PAGE, code, data, |at, b| {
-            m[at..at + b.len()].copy_from_slice(b)
-        })
-    });
-    // SAFETY: slot 0 is a trampoline to the entry stub, slot 1 to
-    // trampfd_bench_add_r10; both have this ABI.
-    let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page.addr(0)) };
-    // SAFETY: as above.
-    let hop: extern "C" fn(i32) -> i32 =
-        unsafe { std::mem::transmute(page.addr(X86_64::CODE_SIZE)) };
-
     // libffi closure.
     let mut cif: FfiCif = unsafe { std::mem::zeroed() };
     // SAFETY: libffi API used as documented; pointers outlive the closure.
-    let ffi_fn: extern "C" fn(i32) -> i32 = unsafe {
+    let (ffi_fn, ffi_closure): (extern "C" fn(i32) -> i32, *mut c_void) = unsafe {
         let mut argt = [&raw mut ffi_type_sint32];
         let argt = Box::leak(Box::new(argt.as_mut_slice().to_vec()));
         assert_eq!(
@@ -218,8 +195,57 @@ fn main() {
             ),
             0
         );
-        std::mem::transmute(codeloc)
+        (
+            std::mem::transmute::<*mut c_void, extern "C" fn(i32) -> i32>(codeloc),
+            cl,
+        )
     };
+    // libffi's closure entry, as the drop-in finds it: the 8 bytes at +24 of
+    // the trampoline libffi wrote into the closure.
+    // SAFETY: a prepared closure starts with its 32 trampoline bytes.
+    let ffi_entry = unsafe {
+        (ffi_closure as *const u8)
+            .add(24)
+            .cast::<u64>()
+            .read_unaligned()
+    };
+
+    // trampfd bytes, on an RW page then switched to R-X (the host has no
+    // /dev/trampfd; the guest benchmark uses the device).
+    let code_table = [
+        trampfd_bench_entry as *const () as u64,
+        trampfd_bench_add_r10 as *const () as u64,
+        ffi_entry,
+    ];
+    let data_table = [
+        &closure as *const Closure as u64,
+        &closure as *const Closure as u64,
+        ffi_closure as u64,
+    ];
+    let code = Code {
+        ntrampolines: 3,
+        reg: R11,
+        table: code_table.as_ptr() as u64,
+    };
+    let data = Data {
+        reg: R10,
+        table: data_table.as_ptr() as u64,
+    };
+    let page = ExecPage::new(|m| {
+        render_page::<X86_64>(PAGE, code, data, |at, b| {
+            m[at..at + b.len()].copy_from_slice(b)
+        })
+    });
+    // SAFETY: slot 0 is a trampoline to the entry stub, slot 1 to
+    // trampfd_bench_add_r10; both have this ABI.
+    let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page.addr(0)) };
+    // SAFETY: as above.
+    let hop: extern "C" fn(i32) -> i32 =
+        unsafe { std::mem::transmute(page.addr(X86_64::CODE_SIZE)) };
+    // SAFETY: slot 2 enters libffi's closure entry with the closure in r10,
+    // exactly what libffi's own trampoline does.
+    let ffi_tramp: extern "C" fn(i32) -> i32 =
+        unsafe { std::mem::transmute(page.addr(2 * X86_64::CODE_SIZE)) };
 
     let calls = [
         (
@@ -229,6 +255,10 @@ fn main() {
         ("trampfd trampoline, target reads r10", Call::Closure(hop)),
         ("trampfd trampoline + entry stub", Call::Closure(tramp)),
         ("libffi closure", Call::Closure(ffi_fn)),
+        (
+            "libffi closure on trampfd (libtrampfd-ffi layout)",
+            Call::Closure(ffi_tramp),
+        ),
     ];
     for (name, f) in calls {
         assert_eq!(f.call(37), 42, "{name} computes the wrong result");
@@ -247,6 +277,11 @@ fn main() {
             med / base
         );
     }
+    let (stock, on_trampfd) = (rows[3].1 .0, rows[4].1 .0);
+    table += &format!(
+        "\nlibffi closure call on trampfd vs stock libffi: {:.2}x (target <= 1.05x)\n",
+        on_trampfd / stock
+    );
     let header = format!(
         "Closure call cost, `int (*)(int)`, {iters} calls x {repeats} runs, native x86-64 host\n\n"
     );

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * libtrampfd: closures on /dev/trampfd pages (see trampfd.h for the API).
+ *
+ * Structure: a pool owns a list of pages; a page is one mapped trampfd
+ * (nslots trampolines) with its code and data tables and one handle per
+ * slot.  Free handles of a pool form a LIFO list, so a freed slot is the
+ * next one handed out.  Handles and pages live until the pool is destroyed
+ * (the default pool never is), so a stale handle is never a dangling
+ * pointer.
+ *
+ * Lock order: g_lock (factory fd, pool list) before any pool's lock.  The
+ * allocation path takes g_lock only before it takes the pool lock (to make
+ * sure a factory exists), never while holding it.
+ *
+ * fork: pthread_atfork takes every lock before fork and releases it in both
+ * processes, so the child never inherits a lock held by a thread that does
+ * not exist there.  The child keeps the mapped pages (the kernel copies the
+ * mapping, and the tables are at the same addresses in its copy of the
+ * memory); it makes new pages with TRAMPFD_IOC_CREATE on the inherited
+ * factory fd, which the kernel gives to the calling address space.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <linux/trampfd.h>
+
+#include "trampfd.h"
+
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22
+#endif
+
+#define TRAMPFD_EXPORT __attribute__((visibility("default")))
+
+/* One slot.  Invariant: page->slots[index] == *this. */
+struct trampfd_closure {
+	struct tf_page *page;
+	struct trampfd_closure *next_free;	/* valid while !live */
+	unsigned int index;
+	int live;
+};
+
+/* One mapped trampfd. */
+struct tf_page {
+	struct tf_page *next;
+	struct trampfd_pool *pool;
+	char *base;			/* the R-X page */
+	uint64_t *code_table;		/* nslots entries, then data_table */
+	uint64_t *data_table;
+	unsigned int nslots;
+	struct trampfd_closure slots[];
+};
+
+struct trampfd_pool {
+	pthread_mutex_t lock;
+	unsigned int code_reg;
+	unsigned int data_reg;
+	struct tf_page *pages;		/* under lock */
+	struct trampfd_closure *free_list;	/* under lock */
+	unsigned long live;		/* under lock */
+	struct trampfd_pool *next;	/* under g_lock */
+};
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static int g_factory = -1;		/* set once, under g_lock */
+static struct trampfd_info g_info;	/* valid once g_factory >= 0 */
+static size_t g_page_size;
+static struct trampfd_pool *g_pools;	/* every pool, under g_lock */
+static struct trampfd_pool g_default = {
+	.lock = PTHREAD_MUTEX_INITIALIZER,
+#ifdef TRAMPFD_NATIVE_ARCH
+	.code_reg = TRAMPFD_NATIVE_CODE_REG,
+	.data_reg = TRAMPFD_NATIVE_DATA_REG,
+#endif
+};
+static int g_default_listed;		/* written under g_lock, once */
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void atfork_prepare(void)
+{
+	struct trampfd_pool *p;
+
+	pthread_mutex_lock(&g_lock);
+	for (p = g_pools; p; p = p->next)
+		pthread_mutex_lock(&p->lock);
+}
+
+static void atfork_release(void)
+{
+	struct trampfd_pool *p;
+
+	for (p = g_pools; p; p = p->next)
+		pthread_mutex_unlock(&p->lock);
+	pthread_mutex_unlock(&g_lock);
+}
+
+static void lib_init(void)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+
+	g_page_size = ps > 0 ? (size_t)ps : 4096;
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+}
+
+/* Fill g_info from @fd; 0 or -1 with errno (EBADF: not a trampfd). */
+static int read_info(int fd)
+{
+	struct trampfd_info info;
+
+	memset(&info, 0, sizeof(info));
+	if (ioctl(fd, TRAMPFD_IOC_GET_INFO, &info) < 0) {
+		if (errno == ENOTTY || errno == EINVAL)
+			errno = EBADF;
+		return -1;
+	}
+	if (info.size < offsetof(struct trampfd_info, reserved) || !info.code_size ||
+	    !info.ntrampolines) {
+		errno = EPROTO;
+		return -1;
+	}
+	g_info = info;
+	return 0;
+}
+
+/* The factory fd from TRAMPFD_FD, or -1 with errno (ENOENT: not set). */
+static int env_fd(void)
+{
+	const char *s = getenv("TRAMPFD_FD");
+	char *end;
+	long v;
+
+	if (!s || !*s) {
+		errno = ENOENT;
+		return -1;
+	}
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v < 0 || v > INT_MAX) {
+		errno = EBADF;
+		return -1;
+	}
+	return (int)v;
+}
+
+/* Make sure g_factory is valid; caller holds g_lock.  0 or -1 + errno. */
+static int factory_locked(void)
+{
+	int fd;
+
+	if (g_factory >= 0)
+		return 0;
+	fd = env_fd();
+	if (fd >= 0) {
+		if (read_info(fd) < 0)
+			return -1;
+	} else {
+		fd = open("/dev/trampfd", O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			return -1;
+		if (read_info(fd) < 0) {
+			int e = errno;
+
+			close(fd);
+			errno = e;
+			return -1;
+		}
+	}
+	g_factory = fd;
+	return 0;
+}
+
+static int ensure_factory(void)
+{
+	int ret;
+
+	/* Fast path: set once, never changed, and the default pool listed. */
+	if (__atomic_load_n(&g_default_listed, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_once(&g_once, lib_init);
+	pthread_mutex_lock(&g_lock);
+	ret = factory_locked();
+	if (!ret && !g_default_listed) {
+		g_default.next = g_pools;
+		g_pools = &g_default;
+		__atomic_store_n(&g_default_listed, 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&g_lock);
+	return ret;
+}
+
+TRAMPFD_EXPORT int trampfd_use_fd(int fd)
+{
+	int ret = -1;
+
+	pthread_once(&g_once, lib_init);
+	pthread_mutex_lock(&g_lock);
+	if (g_factory >= 0)
+		errno = EBUSY;
+	else if (fd < 0)
+		errno = EBADF;
+	else if (read_info(fd) == 0) {
+		g_factory = fd;
+		ret = 0;
+	}
+	pthread_mutex_unlock(&g_lock);
+	return ret;
+}
+
+TRAMPFD_EXPORT int trampfd_available(void)
+{
+	return ensure_factory() == 0;
+}
+
+/* Slots of one page: what the kernel allows per fd, at most one page. */
+static unsigned int slots_per_page(void)
+{
+	size_t n = g_page_size / g_info.code_size;
+
+	return n < g_info.ntrampolines ? (unsigned int)n : g_info.ntrampolines;
+}
+
+/*
+ * Map one more page for @pool (pool lock held, factory valid).  On failure
+ * nothing is left behind: the fd is closed, the mapping and the tables are
+ * gone, and errno says why.
+ */
+static struct tf_page *new_page(struct trampfd_pool *pool)
+{
+	unsigned int n = slots_per_page(), i;
+	struct trampfd_code code;
+	struct trampfd_data data;
+	struct tf_page *pg;
+	void *base = MAP_FAILED;
+	int fd, e;
+
+	pg = calloc(1, sizeof(*pg) + n * sizeof(pg->slots[0]));
+	if (!pg)
+		return NULL;
+	pg->code_table = calloc(2 * (size_t)n, sizeof(uint64_t));
+	if (!pg->code_table) {
+		free(pg);
+		errno = ENOMEM;
+		return NULL;
+	}
+	pg->data_table = pg->code_table + n;
+	fd = ioctl(g_factory, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	if (fd < 0)
+		goto fail;
+	memset(&code, 0, sizeof(code));
+	code.ntrampolines = n;
+	code.reg = pool->code_reg;
+	code.table = (uintptr_t)pg->code_table;
+	memset(&data, 0, sizeof(data));
+	data.reg = pool->data_reg;
+	data.table = (uintptr_t)pg->data_table;
+	if (pwrite(fd, &code, sizeof(code), TRAMPFD_CODE_OFFSET) != sizeof(code) ||
+	    pwrite(fd, &data, sizeof(data), TRAMPFD_DATA_OFFSET) != sizeof(data))
+		goto fail;
+	base = mmap(NULL, g_page_size, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd,
+		    (off_t)g_info.code_offset);
+	if (base == MAP_FAILED)
+		goto fail;
+	/*
+	 * Fault the page in now, so that a failure to allocate or fill it is
+	 * an errno here and not a SIGBUS at the first call.  Kernels before
+	 * 5.14 lack MADV_POPULATE_READ (EINVAL), kernels without
+	 * CONFIG_ADVISE_SYSCALLS lack madvise (ENOSYS): there the page is
+	 * filled at the first call instead.
+	 */
+	if (madvise(base, g_page_size, MADV_POPULATE_READ) < 0 && errno != EINVAL &&
+	    errno != ENOSYS)
+		goto fail;
+	close(fd);
+	pg->base = base;
+	pg->pool = pool;
+	pg->nslots = n;
+	for (i = 0; i < n; i++) {
+		pg->slots[i].page = pg;
+		pg->slots[i].index = i;
+	}
+	return pg;
+fail:
+	e = errno;
+	if (base != MAP_FAILED)
+		munmap(base, g_page_size);
+	if (fd >= 0)
+		close(fd);
+	free(pg->code_table);
+	free(pg);
+	errno = e;
+	return NULL;
+}
+
+static void store(uint64_t *slot, const void *v)
+{
+	__atomic_store_n(slot, (uint64_t)(uintptr_t)v, __ATOMIC_RELEASE);
+}
+
+static void *slot_addr(const struct trampfd_closure *c)
+{
+	return c->page->base + (size_t)c->index * g_info.code_size;
+}
+
+TRAMPFD_EXPORT void *trampfd_pool_alloc(struct trampfd_pool *pool, const void *code,
+					const void *data, struct trampfd_closure **handle)
+{
+	struct trampfd_closure *c;
+	struct tf_page *pg;
+	unsigned int i;
+
+	if (!pool || !handle) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (ensure_factory() < 0)
+		return NULL;
+	pthread_mutex_lock(&pool->lock);
+	if (!pool->free_list) {
+		pg = new_page(pool);
+		if (!pg) {
+			int e = errno;
+
+			pthread_mutex_unlock(&pool->lock);
+			errno = e;
+			return NULL;
+		}
+		/* Push in reverse so that slot 0 is handed out first. */
+		for (i = pg->nslots; i-- > 0;) {
+			pg->slots[i].next_free = pool->free_list;
+			pool->free_list = &pg->slots[i];
+		}
+		pg->next = pool->pages;
+		pool->pages = pg;
+	}
+	c = pool->free_list;
+	pool->free_list = c->next_free;
+	c->next_free = NULL;
+	c->live = 1;
+	pool->live++;
+	store(&c->page->data_table[c->index], data);
+	store(&c->page->code_table[c->index], code);
+	pthread_mutex_unlock(&pool->lock);
+	*handle = c;
+	return slot_addr(c);
+}
+
+TRAMPFD_EXPORT void *trampfd_closure_alloc(const void *code, const void *data,
+					   struct trampfd_closure **handle)
+{
+#ifndef TRAMPFD_NATIVE_ARCH
+	errno = EAFNOSUPPORT;
+	return NULL;
+#endif
+	return trampfd_pool_alloc(&g_default, code, data, handle);
+}
+
+TRAMPFD_EXPORT int trampfd_closure_set(struct trampfd_closure *c, const void *code,
+				       const void *data)
+{
+	struct trampfd_pool *pool;
+	int ret = -1;
+
+	if (!c) {
+		errno = EINVAL;
+		return -1;
+	}
+	pool = c->page->pool;
+	pthread_mutex_lock(&pool->lock);
+	if (c->live) {
+		store(&c->page->data_table[c->index], data);
+		store(&c->page->code_table[c->index], code);
+		ret = 0;
+	} else {
+		errno = EINVAL;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return ret;
+}
+
+TRAMPFD_EXPORT void trampfd_closure_free(struct trampfd_closure *c)
+{
+	struct trampfd_pool *pool;
+
+	if (!c)
+		return;
+	pool = c->page->pool;
+	pthread_mutex_lock(&pool->lock);
+	if (c->live) {
+		store(&c->page->code_table[c->index], NULL);
+		store(&c->page->data_table[c->index], NULL);
+		c->live = 0;
+		c->next_free = pool->free_list;
+		pool->free_list = c;
+		pool->live--;
+	}
+	pthread_mutex_unlock(&pool->lock);
+}
+
+TRAMPFD_EXPORT void *trampfd_closure_addr(const struct trampfd_closure *c)
+{
+	return c ? slot_addr(c) : NULL;
+}
+
+TRAMPFD_EXPORT void *trampfd_closure_data(const struct trampfd_closure *c)
+{
+	if (!c)
+		return NULL;
+	return (void *)(uintptr_t)__atomic_load_n(&c->page->data_table[c->index],
+						  __ATOMIC_ACQUIRE);
+}
+
+TRAMPFD_EXPORT struct trampfd_closure *trampfd_closure_lookup(const void *addr)
+{
+	const char *a = addr;
+	struct trampfd_closure *found = NULL;
+	struct trampfd_pool *p;
+	struct tf_page *pg;
+
+	pthread_once(&g_once, lib_init);
+	pthread_mutex_lock(&g_lock);
+	for (p = g_pools; p && !found; p = p->next) {
+		pthread_mutex_lock(&p->lock);
+		for (pg = p->pages; pg; pg = pg->next) {
+			size_t off;
+
+			if (a < pg->base || a >= pg->base + g_page_size)
+				continue;
+			off = (size_t)(a - pg->base);
+			if (off % g_info.code_size == 0 && off / g_info.code_size < pg->nslots &&
+			    pg->slots[off / g_info.code_size].live)
+				found = &pg->slots[off / g_info.code_size];
+			break;
+		}
+		pthread_mutex_unlock(&p->lock);
+	}
+	pthread_mutex_unlock(&g_lock);
+	if (!found)
+		errno = ENOENT;
+	return found;
+}
+
+TRAMPFD_EXPORT struct trampfd_pool *trampfd_pool_new(unsigned int code_reg,
+						     unsigned int data_reg)
+{
+	struct trampfd_pool *pool;
+
+	if (ensure_factory() < 0)
+		return NULL;
+	if (code_reg >= 32 || data_reg >= 32 || code_reg == data_reg) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (!(g_info.code_regs & (1u << code_reg)) || !(g_info.data_regs & (1u << data_reg))) {
+		errno = EOPNOTSUPP;
+		return NULL;
+	}
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return NULL;
+	pthread_mutex_init(&pool->lock, NULL);
+	pool->code_reg = code_reg;
+	pool->data_reg = data_reg;
+	pthread_mutex_lock(&g_lock);
+	pool->next = g_pools;
+	g_pools = pool;
+	pthread_mutex_unlock(&g_lock);
+	return pool;
+}
+
+TRAMPFD_EXPORT int trampfd_pool_destroy(struct trampfd_pool *pool)
+{
+	struct trampfd_pool **pp;
+	struct tf_page *pg, *next;
+
+	if (!pool || pool == &g_default) {
+		errno = EINVAL;
+		return -1;
+	}
+	pthread_mutex_lock(&g_lock);
+	pthread_mutex_lock(&pool->lock);
+	if (pool->live) {
+		pthread_mutex_unlock(&pool->lock);
+		pthread_mutex_unlock(&g_lock);
+		errno = EBUSY;
+		return -1;
+	}
+	for (pp = &g_pools; *pp; pp = &(*pp)->next) {
+		if (*pp == pool) {
+			*pp = pool->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&pool->lock);
+	pthread_mutex_unlock(&g_lock);
+	for (pg = pool->pages; pg; pg = next) {
+		next = pg->next;
+		munmap(pg->base, g_page_size);
+		free(pg->code_table);
+		free(pg);
+	}
+	pthread_mutex_destroy(&pool->lock);
+	free(pool);
+	return 0;
+}
