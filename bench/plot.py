@@ -5,6 +5,7 @@
 plot.py hooks RESULT.md OUT.png   overhead per syscall-hook mechanism
 plot.py scale RESULT.md OUT.png   cost per trampfd vs live trampfds
 plot.py macro RESULT.md OUT.png   real programs: hooked / native wall time
+plot.py ffi RESULT.md OUT.png     libffi closures on trampfd / stock, per metric
 """
 import sys
 
@@ -76,5 +77,38 @@ def macro(src, out):
     fig.savefig(out, dpi=100, bbox_inches="tight")
 
 
+def ffi(src, out):
+    """Ratios to stock libffi, one panel per metric section of the file."""
+    panels, cur = [], None
+    for line in open(src):
+        if line.startswith("## "):
+            cur = (line[3:].split(" (")[0].strip(), [], [])
+            panels.append(cur)
+        elif cur and line.startswith("|") and not line.startswith("| ---"):
+            c = [x.strip() for x in line.strip().strip("|").split("|")]
+            if len(c) == 3 and c[2].endswith("x") and c[0] != "stock libffi":
+                cur[1].append("call")
+                cur[2].append((float(c[2][:-1]), None))
+            elif len(c) == 7 and c[0].isdigit():
+                cur[1].append(f"create x{c[0]}, {c[1].split(' ')[0]}")
+                cur[2].append((float(c[4][:-1]), float(c[6][:-1])))
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5))
+    for ax, (title, names, vals) in zip(axes if len(panels) > 1 else [axes], panels):
+        ys = range(len(names))
+        ax.barh([y - 0.2 for y in ys], [v[0] for v in vals], height=0.4,
+                label="libffi on trampfd / stock")
+        ax.barh([y + 0.2 for y in ys], [v[1] or 0 for v in vals], height=0.4,
+                label="libtrampfd alone / stock")
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_yticks(list(ys), names)
+        ax.invert_yaxis()
+        ax.set_xscale("log")
+        ax.set_xlabel("ratio to stock libffi (log; < 1 is faster)")
+        ax.set_title(title)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    fig.tight_layout()
+    fig.savefig(out, dpi=100, bbox_inches="tight")
+
+
 if __name__ == "__main__":
-    {"hooks": hooks, "scale": scale, "macro": macro}[sys.argv[1]](sys.argv[2], sys.argv[3])
+    {"hooks": hooks, "scale": scale, "macro": macro, "ffi": ffi}[sys.argv[1]](sys.argv[2], sys.argv[3])
