@@ -37,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <ffi.h>
 #include <linux/trampfd.h>
@@ -120,7 +121,7 @@ static enum mode mode = MODE_PASS;
 static struct trampfd_pool *pool;
 static int broken;			/* layout mismatch seen: refuse */
 
-/* Closure pointer -> handle, open addressing; under map_lock. */
+/* Closure pointer -> handle for objects too large for the arena (below). */
 #define TOMB ((void *)1)
 struct entry {
 	void *closure;
@@ -217,6 +218,68 @@ out:
 	return h;
 }
 
+/*
+ * Closure objects of the usual size come from an arena instead: one
+ * read-write anonymous mapping with MAP_NORESERVE (pages are allocated only
+ * as objects are first used), OBJ_STRIDE bytes per object, the handle
+ * stored in the last word of the object's stride.  Whether a pointer is one
+ * of ours is then a range check, and its handle a load: no malloc, no
+ * table.  Free objects are chained through their first word.  When the
+ * arena is full (or could not be mapped), objects come from malloc.
+ */
+#define OBJ_STRIDE 64
+#define OBJ_MAX (OBJ_STRIDE - sizeof(void *))	/* usable closure bytes */
+#define ARENA_OBJS (1u << 18)			/* 16 MiB of address space */
+_Static_assert(sizeof(ffi_closure) <= OBJ_MAX, "an ffi_closure fits an arena object");
+
+static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *arena;			/* NULL: no arena, malloc for all */
+static size_t arena_top;		/* bytes handed out at least once */
+static void *arena_free;		/* free objects, chained */
+
+static struct trampfd_closure **obj_handle(void *obj)
+{
+	return (struct trampfd_closure **)((char *)obj + OBJ_MAX);
+}
+
+/* The handle of a live arena object @p, or NULL if @p is not one. */
+static struct trampfd_closure *arena_handle(const void *p)
+{
+	size_t off = (size_t)((const char *)p - arena);
+
+	if (!arena || (const char *)p < arena || off >= arena_top || off % OBJ_STRIDE)
+		return NULL;
+	return __atomic_load_n(obj_handle((void *)p), __ATOMIC_ACQUIRE);
+}
+
+/* A zeroed object, or NULL if the arena is full. */
+static void *arena_get(void)
+{
+	void *obj = NULL;
+
+	pthread_mutex_lock(&arena_lock);
+	if (arena_free) {
+		obj = arena_free;
+		arena_free = *(void **)obj;
+	} else if (arena_top < (size_t)ARENA_OBJS * OBJ_STRIDE) {
+		obj = arena + arena_top;
+		arena_top += OBJ_STRIDE;
+	}
+	pthread_mutex_unlock(&arena_lock);
+	if (obj)
+		memset(obj, 0, OBJ_STRIDE);
+	return obj;
+}
+
+static void arena_put(void *obj)
+{
+	__atomic_store_n(obj_handle(obj), NULL, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&arena_lock);
+	*(void **)obj = arena_free;
+	arena_free = obj;
+	pthread_mutex_unlock(&arena_lock);
+}
+
 static void say(const char *msg)
 {
 	fprintf(stderr, "libtrampfd-ffi: %s\n", msg);
@@ -244,8 +307,13 @@ static void init(void)
 	if (off && !strcmp(off, "off"))
 		return;
 	pool = trampfd_pool_new(CODE_REG, DATA_REG);
-	if (pool)
+	if (pool) {
 		mode = MODE_TRAMPFD;
+		arena = mmap(NULL, (size_t)ARENA_OBJS * OBJ_STRIDE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (arena == MAP_FAILED)
+			arena = NULL;
+	}
 	else if (getenv("TRAMPFD_FFI_DEBUG"))
 		fprintf(stderr, "libtrampfd-ffi: no trampfd (%s); using libffi's own closures\n",
 			strerror(errno));
@@ -303,10 +371,26 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	}
 	if (size < sizeof(ffi_closure))
 		size = sizeof(ffi_closure);
-	mem = calloc(1, size);
+	mem = arena && size <= OBJ_MAX ? arena_get() : NULL;
+	if (mem) {
+		/* Code NULL until prepared: an early call faults at address 0. */
+		addr = trampfd_pool_alloc(pool, NULL, mem, &h);
+		if (!addr) {
+			int e = errno;
+
+			arena_put(mem);
+			errno = e;
+			return NULL;
+		}
+		__atomic_store_n(obj_handle(mem), h, __ATOMIC_RELEASE);
+		*code = addr;
+		return mem;
+	}
+	/* Larger than an arena object, or the arena is full: malloc + table. */
+	mem = malloc(size);
 	if (!mem)
 		return NULL;
-	/* Code NULL until prepared: an early call faults at address 0. */
+	memset(mem, 0, size);
 	addr = trampfd_pool_alloc(pool, NULL, mem, &h);
 	if (!addr) {
 		int e = errno;
@@ -335,7 +419,12 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 	pthread_once(&once, init);
 	if (broken && mode != MODE_TRAMPFD)
 		return FFI_BAD_ABI;
-	h = mode == MODE_TRAMPFD ? map_find(c, 0) : NULL;
+	h = NULL;
+	if (mode == MODE_TRAMPFD) {
+		h = arena_handle(c);
+		if (!h)
+			h = map_find(c, 0);
+	}
 	/* Not ours (the program's own memory) or a foreign codeloc: libffi's. */
 	if (!h || codeloc != trampfd_closure_addr(h))
 		return real_prep(c, cif, fun, ud, codeloc);
@@ -357,6 +446,14 @@ EXPORT void FN(ffi_closure_free)(void *ptr)
 	struct trampfd_closure *h;
 
 	pthread_once(&once, init);
+	if (mode == MODE_TRAMPFD && ptr) {
+		h = arena_handle(ptr);
+		if (h) {
+			trampfd_closure_free(h);
+			arena_put(ptr);
+			return;
+		}
+	}
 	h = mode == MODE_TRAMPFD && ptr ? map_find(ptr, 1) : NULL;
 	if (!h) {
 #ifndef TRAMPFD_FFI_WRAP

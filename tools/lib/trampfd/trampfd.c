@@ -161,6 +161,9 @@ static int factory_locked(void)
 	if (g_factory >= 0)
 		return 0;
 	fd = env_fd();
+	/* A TRAMPFD_FD that is not a number is EBADF, not a reason to open(). */
+	if (fd < 0 && errno != ENOENT)
+		return -1;
 	if (fd >= 0) {
 		if (read_info(fd) < 0)
 			return -1;
@@ -346,7 +349,7 @@ TRAMPFD_EXPORT void *trampfd_pool_alloc(struct trampfd_pool *pool, const void *c
 	c = pool->free_list;
 	pool->free_list = c->next_free;
 	c->next_free = NULL;
-	c->live = 1;
+	__atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);
 	pool->live++;
 	store(&c->page->data_table[c->index], data);
 	store(&c->page->code_table[c->index], code);
@@ -368,24 +371,18 @@ TRAMPFD_EXPORT void *trampfd_closure_alloc(const void *code, const void *data,
 TRAMPFD_EXPORT int trampfd_closure_set(struct trampfd_closure *c, const void *code,
 				       const void *data)
 {
-	struct trampfd_pool *pool;
-	int ret = -1;
-
-	if (!c) {
+	/*
+	 * No lock: the entries are single words stored atomically, and a set
+	 * racing with the free of the same closure is the caller's bug (the
+	 * slot may then keep the new entries until it is handed out again).
+	 */
+	if (!c || !__atomic_load_n(&c->live, __ATOMIC_ACQUIRE)) {
 		errno = EINVAL;
 		return -1;
 	}
-	pool = c->page->pool;
-	pthread_mutex_lock(&pool->lock);
-	if (c->live) {
-		store(&c->page->data_table[c->index], data);
-		store(&c->page->code_table[c->index], code);
-		ret = 0;
-	} else {
-		errno = EINVAL;
-	}
-	pthread_mutex_unlock(&pool->lock);
-	return ret;
+	store(&c->page->data_table[c->index], data);
+	store(&c->page->code_table[c->index], code);
+	return 0;
 }
 
 TRAMPFD_EXPORT void trampfd_closure_free(struct trampfd_closure *c)
@@ -399,7 +396,7 @@ TRAMPFD_EXPORT void trampfd_closure_free(struct trampfd_closure *c)
 	if (c->live) {
 		store(&c->page->code_table[c->index], NULL);
 		store(&c->page->data_table[c->index], NULL);
-		c->live = 0;
+		__atomic_store_n(&c->live, 0, __ATOMIC_RELEASE);
 		c->next_free = pool->free_list;
 		pool->free_list = c;
 		pool->live--;

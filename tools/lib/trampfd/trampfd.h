@@ -69,6 +69,8 @@ void *trampfd_closure_alloc(const void *code, const void *data,
  *
  * The data entry is stored before the code entry; a call that runs
  * concurrently with the update may see the old code with the new data.
+ * Lock-free; calling it concurrently with trampfd_closure_free() of the
+ * same closure is a bug of the caller.
  *
  * Return: 0, or -1 with errno EINVAL for a NULL or freed handle.
  */
