@@ -290,13 +290,25 @@ static void init(void)
 	const char *off = getenv("TRAMPFD_FFI");
 
 #ifndef TRAMPFD_FFI_WRAP
-	real_alloc = (alloc_fn_t *)dlvsym(RTLD_NEXT, "ffi_closure_alloc", "LIBFFI_CLOSURE_8.0");
-	real_prep = (prep_fn_t *)dlvsym(RTLD_NEXT, "ffi_prep_closure_loc", "LIBFFI_CLOSURE_8.0");
-	real_free = (free_fn_t *)dlvsym(RTLD_NEXT, "ffi_closure_free", "LIBFFI_CLOSURE_8.0");
-	if (!real_alloc || !real_prep || !real_free) {
-		real_alloc = (alloc_fn_t *)dlsym(RTLD_NEXT, "ffi_closure_alloc");
-		real_prep = (prep_fn_t *)dlsym(RTLD_NEXT, "ffi_prep_closure_loc");
-		real_free = (free_fn_t *)dlsym(RTLD_NEXT, "ffi_closure_free");
+	/*
+	 * RTLD_NEXT finds libffi when the program links it; a plugin loaded
+	 * with RTLD_LOCAL (Python's _ctypes) keeps it out of the global scope,
+	 * so then ask for the copy that plugin loaded, by soname.
+	 */
+	void *lib = RTLD_NEXT;
+	int tries;
+
+	for (tries = 0; tries < 2; tries++) {
+		real_alloc = (alloc_fn_t *)dlvsym(lib, "ffi_closure_alloc", "LIBFFI_CLOSURE_8.0");
+		real_prep = (prep_fn_t *)dlvsym(lib, "ffi_prep_closure_loc", "LIBFFI_CLOSURE_8.0");
+		real_free = (free_fn_t *)dlvsym(lib, "ffi_closure_free", "LIBFFI_CLOSURE_8.0");
+		if (real_alloc && real_prep && real_free)
+			break;
+		lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+		if (!lib)
+			lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL);
+		if (!lib)
+			break;
 	}
 	if (!real_alloc || !real_prep || !real_free) {
 		say("libffi's closure functions not found; closures fail");
