@@ -27,12 +27,8 @@
 #include <unistd.h>
 
 #include "trampfd.h"
+#include "ffi_real.h"
 
-void *__real_ffi_closure_alloc(size_t size, void **code);
-ffi_status __real_ffi_prep_closure_loc(ffi_closure *c, ffi_cif *cif,
-				       void (*fun)(ffi_cif *, void *, void **, void *),
-				       void *ud, void *codeloc);
-void __real_ffi_closure_free(void *ptr);
 
 enum kind { STOCK, TRAMPFD, LIBTRAMPFD };
 static const char *const kind_name[] = { "stock libffi", "libffi on trampfd",
@@ -171,15 +167,15 @@ static double median(double *v, int n)
 	return v[n / 2];
 }
 
-static double time_calls(int (*f)(int), long iters)
+/* ns per call of f(i) + 0 .. iters - 1; *sum gets the sum of the results. */
+static double time_calls(int (*f)(int), long iters, long *sum)
 {
-	volatile int sink = 0;
 	double t0 = now_ns();
-	long i;
+	long i, s = 0;
 
 	for (i = 0; i < iters; i++)
-		sink += f((int)i);
-	(void)sink;
+		s += f((int)i);
+	*sum = s;
 	return (now_ns() - t0) / iters;
 }
 
@@ -220,8 +216,17 @@ int main(int argc, char **argv)
 	}
 	/* Calls: interleaved rounds, median per kind. */
 	for (r = 0; r < repeats; r++)
-		for (k = STOCK; k <= TRAMPFD; k++)
-			v[k][r] = time_calls(fn[k], iters);
+		for (k = STOCK; k <= TRAMPFD; k++) {
+			long sum;
+
+			v[k][r] = time_calls(fn[k], iters, &sum);
+			/* sum of i + 5 over i < iters, as every closure adds 5 */
+			if (sum != iters * (iters - 1) / 2 + 5 * iters) {
+				fprintf(stderr, "ffi_bench: %s closure: wrong sum\n",
+					kind_name[k]);
+				return 1;
+			}
+		}
 	printf("Closure call, `int (*)(int)` through libffi, %ld calls x %d rounds\n\n",
 	       iters, repeats);
 	printf("| closure | median per call | ratio to stock |\n| --- | --- | --- |\n");
@@ -236,8 +241,9 @@ int main(int argc, char **argv)
 	}
 	printf("\nClosure creation (alloc + prep; libtrampfd alone: alloc), per closure,\n"
 	       "fresh process per sample, median of %d\n\n", repeats);
-	printf("| closures | round | stock libffi | libffi on trampfd | ratio | "
-	       "libtrampfd alone | ratio |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+	printf("| closures | round | stock libffi | libffi on trampfd | ratio |");
+	printf(" libtrampfd alone | ratio |\n");
+	printf("| --- | --- | --- | --- | --- | --- | --- |\n");
 	for (s = 0; s < 3; s++) {
 		int rd;
 

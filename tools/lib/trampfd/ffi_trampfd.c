@@ -43,10 +43,10 @@
 #include <linux/trampfd.h>
 
 #include "trampfd.h"
+#include "ffi_wrap.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
-typedef void closure_fun_t(ffi_cif *, void *, void **, void *);
 typedef void *alloc_fn_t(size_t, void **);
 typedef ffi_status prep_fn_t(ffi_closure *, ffi_cif *, closure_fun_t *, void *, void *);
 typedef void free_fn_t(void *);
@@ -54,15 +54,9 @@ typedef void free_fn_t(void *);
 #ifdef TRAMPFD_FFI_WRAP
 /* Static links: -Wl,--wrap=NAME sends NAME to __wrap_NAME. */
 #define FN(name) __wrap_##name
-alloc_fn_t __real_ffi_closure_alloc;
-prep_fn_t __real_ffi_prep_closure_loc;
-free_fn_t __real_ffi_closure_free;
 #define real_alloc __real_ffi_closure_alloc
 #define real_prep __real_ffi_prep_closure_loc
 #define real_free __real_ffi_closure_free
-alloc_fn_t __wrap_ffi_closure_alloc;
-prep_fn_t __wrap_ffi_prep_closure_loc;
-free_fn_t __wrap_ffi_closure_free;
 #else
 /* LD_PRELOAD: the real functions are the next definitions in load order. */
 #define FN(name) name
@@ -319,16 +313,17 @@ static void init(void)
 	if (off && !strcmp(off, "off"))
 		return;
 	pool = trampfd_pool_new(CODE_REG, DATA_REG);
-	if (pool) {
-		mode = MODE_TRAMPFD;
-		arena = mmap(NULL, (size_t)ARENA_OBJS * OBJ_STRIDE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (arena == MAP_FAILED)
-			arena = NULL;
+	if (!pool) {
+		if (getenv("TRAMPFD_FFI_DEBUG"))
+			fprintf(stderr, "libtrampfd-ffi: no trampfd (%s); %s\n", strerror(errno),
+				"using libffi's own closures");
+		return;
 	}
-	else if (getenv("TRAMPFD_FFI_DEBUG"))
-		fprintf(stderr, "libtrampfd-ffi: no trampfd (%s); using libffi's own closures\n",
-			strerror(errno));
+	mode = MODE_TRAMPFD;
+	arena = mmap(NULL, (size_t)ARENA_OBJS * OBJ_STRIDE, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (arena == MAP_FAILED)
+		arena = NULL;
 }
 
 /*
@@ -347,8 +342,6 @@ static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 #ifdef TRAMPFD_FFI_WRAP
 	{
 		/* Static link: libffi is part of the executable's text. */
-		extern const char __executable_start[], etext[];
-
 		if ((const char *)entry < __executable_start || (const char *)entry >= etext)
 			goto mismatch;
 	}
@@ -364,8 +357,7 @@ static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 	return entry;
 mismatch:
 	if (!__atomic_exchange_n(&broken, 1, __ATOMIC_SEQ_CST))
-		say("this libffi's closure layout is not the one libtrampfd-ffi was built for "
-		    "(trampoline template, entry or field offsets differ); closures fail");
+		say("this libffi's closure layout is not the one libtrampfd-ffi was built for (trampoline template, entry or field offsets differ); closures fail");
 	return NULL;
 }
 
