@@ -47,10 +47,10 @@ hosttest:
 	cd rust/hosttest && cargo test
 
 rustfmt-check:
-	rustfmt --check --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs')
+	rustfmt --check --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs' 'tools/*.rs')
 
 rustfmt:
-	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs')
+	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs' 'tools/*.rs')
 
 rust-analyzer:
 	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) rust-analyzer

@@ -60,3 +60,9 @@ kernel_build_dir() {
 		sha256sum | cut -c1-12)
 	echo "$TRAMPFD_CACHE/build/$variant-$key"
 }
+
+# The libffi source package whose testsuite runs through the trampfd
+# drop-in (Debian 12's version; scripts/bootstrap fetches it).
+FFIPKG=libffi
+FFIVER=3.4.4-1
+FFISRC=$TRAMPFD_CACHE/src/libffi-3.4.4
