@@ -24,10 +24,12 @@
  *
  * Where trampfds come from, in this order: the fd given to
  * trampfd_use_fd(), the fd number in the environment variable TRAMPFD_FD
- * (read once, at the first allocation), or open("/dev/trampfd").  The first
- * trampfd is kept open (close-on-exec) as a factory: further pages are made
- * with ioctl(TRAMPFD_IOC_CREATE) on it, so a process that can no longer
- * open files (seccomp, Landlock, chroot) keeps allocating.
+ * (read at each allocation until a factory exists), or
+ * open("/dev/trampfd").  That first trampfd is kept as a factory (one the
+ * library opened itself is close-on-exec; a given one is used as it is):
+ * further pages are made with ioctl(TRAMPFD_IOC_CREATE) on it, so a process
+ * that can no longer open files (seccomp, Landlock, chroot) keeps
+ * allocating.
  *
  * Every function that can fail returns NULL (or -1) with errno set and
  * leaves the library as it was: ENOENT/ENODEV without the device, EMFILE
@@ -118,8 +120,9 @@ struct trampfd_closure *trampfd_closure_lookup(const void *addr);
  *
  * For callers whose targets expect the context in another register than
  * the default pool's (libffi's closure entry on riscv64 wants it in t1).
- * The registers are checked against what the kernel accepts (EINVAL or
- * EOPNOTSUPP otherwise, as for the pwrite of a descriptor).
+ * The registers are checked against the masks the kernel reports in
+ * TRAMPFD_IOC_GET_INFO: EINVAL for a number >= 32 or code == data,
+ * EOPNOTSUPP for a register the kernel does not accept in that role.
  *
  * Return: the pool, or NULL with errno set.
  */
