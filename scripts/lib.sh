@@ -43,9 +43,7 @@ kernel_image() {
 # The config fragments of the selected variant (TRAMPFD_DEBUG=1: debug).
 config_fragments() {
 	echo "$_lib_top/selftests/config"
-	if [ "$TRAMPFD_ARCH" != x86_64 ]; then
-		echo "$_lib_top/selftests/config.$TRAMPFD_ARCH"
-	fi
+	echo "$_lib_top/selftests/config.$TRAMPFD_ARCH"
 	if [ "${TRAMPFD_DEBUG:-0}" = 1 ]; then
 		echo "$_lib_top/selftests/config.debug"
 	fi
