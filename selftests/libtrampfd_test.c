@@ -293,6 +293,45 @@ TEST(alloc_call_free_reaches_the_target_with_data_and_arguments)
 	EXPECT_EQ(NULL, trampfd_closure_lookup(f));
 }
 
+/* Resident kB of the trampfd mapping that contains @addr, or -1. */
+static long trampfd_rss_kb(const void *addr)
+{
+	char line[512];
+	int in = 0;
+	long kb = -1;
+	FILE *f = fopen("/proc/self/smaps", "r");
+
+	while (f && fgets(line, sizeof(line), f)) {
+		unsigned long lo, hi;
+
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '/')) {
+			in = strstr(line, "/dev/trampfd") && (uintptr_t)addr >= lo &&
+			     (uintptr_t)addr < hi;
+			continue;
+		}
+		if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			break;
+	}
+	if (f)
+		fclose(f);
+	return kb;
+}
+
+TEST(the_page_is_filled_at_allocation_not_at_the_first_call)
+{
+	struct trampfd_closure *h;
+	void *f = alloc_ret(42, &h);
+
+	ASSERT_NE(NULL, f);
+	/*
+	 * MADV_POPULATE_READ ran the fault handler: a failure to fill the page
+	 * is an errno of the allocation, not a SIGBUS at the first call.
+	 */
+	EXPECT_EQ(4, trampfd_rss_kb(f));
+	EXPECT_EQ(42, ret(f));
+	trampfd_closure_free(h);
+}
+
 TEST(available_opens_the_factory_once_and_maps_nothing)
 {
 	int fds = count_fds();
