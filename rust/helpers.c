@@ -12,7 +12,9 @@
 #include <linux/mman.h>
 #include <linux/pkeys.h>
 #include <linux/uaccess.h>
+#include <linux/user_namespace.h>
 #include <asm/cacheflush.h>
+#include <asm/cpufeature.h>
 
 #include "helpers.h"
 
@@ -69,29 +71,78 @@ int trampfd_reopen(struct file *file, bool cloexec)
 
 #ifdef CONFIG_X86_64
 /*
- * Is the current task allowed to install a zpoline page?  CAP_SYS_RAWIO (the
- * capability that lets a task map address 0 itself), or membership of @gid
- * (in the caller's user namespace); (u32)-1 names no group.
+ * Is the current task allowed to install a zpoline page?  Everything is
+ * decided in the initial user namespace, never in the caller's:
+ *
+ * - a task in any other user namespace is refused, whatever it holds there:
+ *   the mapping must pass cap_mmap_addr(), which asks for CAP_SYS_RAWIO in
+ *   the initial namespace, and the module does not vouch for credentials
+ *   that only mean something inside a namespace;
+ * - capable(CAP_SYS_RAWIO) is the initial-namespace capability (not
+ *   ns_capable()), the one that lets a task map address 0 by itself;
+ * - @gid is resolved in init_user_ns, so it names a real (kernel) group and
+ *   a namespace that maps some local gid onto the caller's own real gid
+ *   gains nothing; in_group_p() then compares real kgids.
+ *
+ * (u32)-1 names no group.
  */
 bool trampfd_zpoline_allowed(u32 gid)
 {
 	kgid_t kgid;
 
+	if (current_user_ns() != &init_user_ns)
+		return false;
 	if (capable(CAP_SYS_RAWIO))
 		return true;
 	if (gid == (u32)-1)
 		return false;
-	kgid = make_kgid(current_user_ns(), gid);
+	kgid = make_kgid(&init_user_ns, gid);
 	return gid_valid(kgid) && in_group_p(kgid);
+}
+
+/*
+ * Are SMEP and SMAP both in force?  Without SMEP a kernel NULL function
+ * pointer call in a process with a page at 0 would run user code in ring 0;
+ * without SMAP a kernel NULL read would read user memory.  That is what
+ * mmap_min_addr exists to prevent, so no page at 0 without them (a CPU
+ * without them, or a kernel booted with clearcpuid=smep or clearcpuid=smap).
+ */
+bool trampfd_zpoline_cpu_protects_null(void)
+{
+	return cpu_feature_enabled(X86_FEATURE_SMEP) &&
+	       cpu_feature_enabled(X86_FEATURE_SMAP);
+}
+
+/*
+ * Can a PROT_EXEC-only mapping be execute-only at all: protection keys
+ * present and enabled by the kernel (not booted with nopku)?
+ */
+bool trampfd_zpoline_pkeys_enabled(void)
+{
+	return arch_pkeys_enabled();
+}
+
+/*
+ * Does @vma, being set up by mmap, carry a protection key, i.e. the
+ * execute-only key do_mmap() gives a PROT_EXEC-only mapping?  Key 0 means
+ * readable: no PKU, or no free key left in the process.
+ */
+bool trampfd_vma_xom(struct vm_area_struct *vma)
+{
+	return vma_pkey(vma) != 0;
 }
 
 /*
  * Map @file's page at virtual address 0 of the current process, execute
  * only, without replacing anything already there.  The mapping is made with
  * a copy of the caller's credentials that has CAP_SYS_RAWIO raised, so that
- * mmap_min_addr (cap_mmap_addr) lets this one mapping through; the caller
- * has already passed trampfd_zpoline_allowed().  Sets *@xom when protection
- * keys made the page execute-only.  Returns 0 or a negative errno.
+ * the capability check of mmap_min_addr (cap_mmap_addr) lets this one
+ * mapping through; the caller has already passed trampfd_zpoline_allowed().
+ * Every other hook still runs: security_mmap_addr() calls each LSM's
+ * mmap_addr hook (SELinux checks memprotect:mmap_zero against the caller's
+ * own label, which the copy keeps), and security_mmap_file() runs too.
+ * Sets *@xom when protection keys made the page execute-only.  Returns 0 or
+ * a negative errno.
  */
 int trampfd_zpoline_map(struct file *file, bool *xom)
 {

@@ -50,6 +50,10 @@ module! {
             default: 4294967295,
             description: "Group whose members may install /dev/zpoline pages (default: none)",
         },
+        zpoline_require_xom: u32 {
+            default: 0,
+            description: "1: /dev/zpoline installs only execute-only pages (EOPNOTSUPP without pkeys)",
+        },
     },
 }
 
@@ -70,6 +74,11 @@ impl kernel::InPlaceModule for TrampfdModule {
         #[cfg(target_arch = "x86_64")]
         zpoline::ZPOLINE_GID.store(
             module_parameters::zpoline_gid.value(),
+            core::sync::atomic::Ordering::Relaxed,
+        );
+        #[cfg(target_arch = "x86_64")]
+        zpoline::ZPOLINE_REQUIRE_XOM.store(
+            module_parameters::zpoline_require_xom.value() != 0,
             core::sync::atomic::Ordering::Relaxed,
         );
         pr_info!("loaded, max_trampfds={}\n", max);

@@ -56,13 +56,18 @@ pub const ZPOLINE_IOC_INSTALL: u32 = ioc(
 );
 /// `ZPOLINE_RESULT_XOM`: the page is execute-only.
 pub const ZPOLINE_RESULT_XOM: u32 = 0x1;
+/// `ZPOLINE_INSTALL_REQUIRE_XOM` (`zpoline_cfg.flags`): install only an
+/// execute-only page.
+pub const ZPOLINE_INSTALL_REQUIRE_XOM: u32 = 0x1;
+/// Every `zpoline_cfg.flags` bit the kernel knows.
+pub const ZPOLINE_INSTALL_FLAGS: u32 = ZPOLINE_INSTALL_REQUIRE_XOM;
 
 /// `struct zpoline_cfg` as read from userspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ZpolineCfg {
     /// Hook address.
     pub hook: u64,
-    /// Flags, must be 0.
+    /// `ZPOLINE_INSTALL_*` flags.
     pub flags: u32,
     /// Reserved, must be 0.
     pub reserved: u32,

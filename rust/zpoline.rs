@@ -13,16 +13,21 @@
 //! close(fd);                              /* the mapping stays */
 //! ```
 //!
-//! Policy: `CAP_SYS_RAWIO`, or membership of the group `zpoline_gid`
-//! (module parameter). Everyone else gets `EPERM`, and the ordinary
-//! `mmap_min_addr` rule stays in force for every other mapping.
+//! Policy, decided in the initial user namespace: `CAP_SYS_RAWIO` there, or
+//! membership of the real group `zpoline_gid` (module parameter); a caller
+//! inside any other user namespace is refused. Everyone else gets `EPERM`,
+//! and the ordinary `mmap_min_addr` rule stays in force for every other
+//! mapping. No page at 0 unless SMEP and SMAP are in force (`ENXIO`); with
+//! `ZPOLINE_INSTALL_REQUIRE_XOM` or the `zpoline_require_xom` parameter, no
+//! page unless it is execute-only (`EOPNOTSUPP` without protection keys,
+//! `ENOSPC` when the process has no free key).
 //!
 //! One open file description installs one page, once. The page is
 //! generated before mapping and served by the fault handler (fork children
 //! fault it in again), never writable, sealed, and execute-only where
 //! protection keys exist.
 
-use core::sync::atomic::{AtomicU32, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use kernel::{
     alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
@@ -45,6 +50,12 @@ extern "C" {
     fn trampfd_task_size_max() -> core::ffi::c_ulong;
     /// Policy check; see `helpers.c`.
     fn trampfd_zpoline_allowed(gid: u32) -> bool;
+    /// SMEP and SMAP both in force; see `helpers.c`.
+    fn trampfd_zpoline_cpu_protects_null() -> bool;
+    /// Protection keys present and enabled; see `helpers.c`.
+    fn trampfd_zpoline_pkeys_enabled() -> bool;
+    /// The vma carries a protection key (execute-only); see `helpers.c`.
+    fn trampfd_vma_xom(vma: *mut core::ffi::c_void) -> bool;
     /// Maps `file` at address 0; see `helpers.c`.
     fn trampfd_zpoline_map(file: *mut core::ffi::c_void, xom: *mut bool) -> core::ffi::c_int;
     /// Sets `VM_SEALED`; see `helpers.c`.
@@ -54,6 +65,10 @@ extern "C" {
 /// Group allowed to install (module parameter `zpoline_gid`; `u32::MAX`:
 /// none).
 pub static ZPOLINE_GID: AtomicU32 = AtomicU32::new(u32::MAX);
+
+/// Every install must be execute-only, as if each request had
+/// `ZPOLINE_INSTALL_REQUIRE_XOM` (module parameter `zpoline_require_xom`).
+pub static ZPOLINE_REQUIRE_XOM: AtomicBool = AtomicBool::new(false);
 
 /// No install attempted yet (or the last one failed).
 const IDLE: u32 = 0;
@@ -65,10 +80,14 @@ const INSTALLED: u32 = 2;
 /// One open `/dev/zpoline`.
 ///
 /// Invariant: `page` is `Some` whenever `state` is `INSTALLING` or
-/// `INSTALLED`, and is not replaced while `state` is `INSTALLED`.
+/// `INSTALLED`, and is not replaced while `state` is `INSTALLED`;
+/// `require_xom` is written only by the install that moved `state` from
+/// `IDLE` to `INSTALLING`, before it maps.
 #[pin_data]
 pub struct Zpoline {
     state: AtomicU32,
+    /// The install in progress must be execute-only (checked in `mmap`).
+    require_xom: AtomicBool,
     #[pin]
     page: Mutex<Option<Page>>,
 }
@@ -89,9 +108,13 @@ impl FaultProvider for Zpoline {
 }
 
 impl Zpoline {
-    /// Validates a request; the errno of each refusal is documented.
-    fn check(cfg: &ZpolineCfg) -> Result {
-        if cfg.flags != 0 || cfg.reserved != 0 || cfg.hook == 0 {
+    /// Validates a request, in this order (`Documentation/zpoline.rst`):
+    /// `EINVAL` (flags, reserved, hook 0), `EFAULT` (hook address), `EPERM`
+    /// (policy), `ENXIO` (no SMEP or SMAP), `EOPNOTSUPP` (execute-only
+    /// required, no protection keys). Returns whether the page must be
+    /// execute-only.
+    fn check(cfg: &ZpolineCfg) -> Result<bool> {
+        if cfg.flags & !uapi::ZPOLINE_INSTALL_FLAGS != 0 || cfg.reserved != 0 || cfg.hook == 0 {
             return Err(EINVAL);
         }
         // SAFETY: reads a constant (or per-boot) value.
@@ -103,7 +126,17 @@ impl Zpoline {
         if !unsafe { trampfd_zpoline_allowed(ZPOLINE_GID.load(Ordering::Relaxed)) } {
             return Err(EPERM);
         }
-        Ok(())
+        // SAFETY: reads the boot CPU's feature bits, fixed after boot.
+        if !unsafe { trampfd_zpoline_cpu_protects_null() } {
+            return Err(ENXIO);
+        }
+        let require_xom = cfg.flags & uapi::ZPOLINE_INSTALL_REQUIRE_XOM != 0
+            || ZPOLINE_REQUIRE_XOM.load(Ordering::Relaxed);
+        // SAFETY: reads the boot CPU's feature bits, fixed after boot.
+        if require_xom && !unsafe { trampfd_zpoline_pkeys_enabled() } {
+            return Err(EOPNOTSUPP);
+        }
+        Ok(require_xom)
     }
 
     /// Generates the page for `hook`.
@@ -128,7 +161,14 @@ impl Zpoline {
         let mut raw = [0u8; uapi::ZPOLINE_CFG_SIZE];
         reader.read_slice(&mut raw)?;
         let cfg = ZpolineCfg::from_bytes(&raw);
-        Self::check(&cfg)?;
+        let require_xom = Self::check(&cfg)?;
+        // The reply goes to the same bytes: make sure they are writable
+        // before anything is mapped, by writing back what was read. (The
+        // reply below can then only fail if another thread unmaps or
+        // write-protects them meanwhile.)
+        UserSlice::new(UserPtr::from_addr(arg), uapi::ZPOLINE_CFG_SIZE)
+            .writer()
+            .write_slice(&raw)?;
         if self
             .state
             .compare_exchange(IDLE, INSTALLING, Ordering::AcqRel, Ordering::Acquire)
@@ -136,6 +176,7 @@ impl Zpoline {
         {
             return Err(EBUSY);
         }
+        self.require_xom.store(require_xom, Ordering::Release);
         let page = match Self::build(cfg.hook) {
             Ok(page) => page,
             Err(e) => {
@@ -168,6 +209,7 @@ impl MiscDevice for Zpoline {
         KBox::try_pin_init(
             try_pin_init!(Zpoline {
                 state: AtomicU32::new(IDLE),
+                require_xom: AtomicBool::new(false),
                 page <- new_mutex!(None),
             }),
             GFP_KERNEL_ACCOUNT,
@@ -189,6 +231,15 @@ impl MiscDevice for Zpoline {
         // SAFETY: reading a field of the vma being set up by this call.
         if unsafe { (*vma.as_ptr()).vm_pgoff } != 0 {
             return Err(EPERM);
+        }
+        // do_mmap() gave the vma the execute-only key, if it could.
+        if device.require_xom.load(Ordering::Acquire) {
+            // SAFETY: `vma` is the vma being set up by this mmap call (mmap
+            // lock held for writing); the helper only reads its flags.
+            let xom = unsafe { trampfd_vma_xom(vma.as_ptr().cast()) };
+            if !xom {
+                return Err(ENOSPC);
+            }
         }
         vma.try_clear_maywrite()?;
         vma.set_dontexpand();

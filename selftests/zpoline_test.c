@@ -3,11 +3,18 @@
  * /dev/zpoline: policy, page contents, the rewritten-call path, sealing,
  * execute-only, fork and exec, and one test per refused input.  Each test
  * runs in its own process (the harness forks), so each installs afresh.
+ *
+ * Some tests read the kernel command line: make check boots extra guests
+ * with clearcpuid=smep, clearcpuid=smap and nopku, and the tests assert that
+ * the CPU flags match it before they assert the outcome.  Tests that reload
+ * the module (module parameters) leave it loaded with defaults.
  */
 #define _GNU_SOURCE
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/zpoline.h>
@@ -18,6 +25,8 @@
 
 #define ZP_DEV "/dev/zpoline"
 #define EMULATED_NR 500
+/* The group the userns test loads the module with (zpoline_gid). */
+#define ZP_GID 4242
 
 
 /*
@@ -70,24 +79,103 @@ static int page_zero_mapped(void)
 	return found;
 }
 
-static int cpu_has_pku(void)
+/* Is @flag one of the CPU flags in /proc/cpuinfo (as the kernel uses them)? */
+static int cpu_flag(const char *flag)
 {
-	char line[4096];
+	char line[4096], word[64];
 	int found = 0;
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	if (!f)
 		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "flags", 5) && strstr(line, " pku"))
-			found = 1;
+	snprintf(word, sizeof(word), " %s", flag);
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *p = line;
+
+		if (strncmp(line, "flags", 5))
+			continue;
+		while ((p = strstr(p, word))) {
+			p += strlen(word);
+			if (*p == ' ' || *p == '\n' || *p == 0) {
+				found = 1;
+				break;
+			}
+		}
+	}
 	fclose(f);
 	return found;
 }
 
+/*
+ * Protection keys usable by the kernel: "ospke", not "pku", which nopku
+ * leaves in /proc/cpuinfo (the CPU has it, the kernel does not use it).
+ */
+static int cpu_has_pku(void)
+{
+	return cpu_flag("ospke");
+}
+
+/* Does the kernel command line contain @s? */
+static int cmdline_has(const char *s)
+{
+	char line[4096] = "";
+	FILE *f = fopen("/proc/cmdline", "r");
+
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f))
+		line[0] = 0;
+	fclose(f);
+	return strstr(line, s) != NULL;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -EIO;
+}
+
+static int read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
+/* Reload the module with @params (as module_test does). */
+static int reload(const char *params)
+{
+	const char *ko = getenv("TRAMPFD_KO");
+	int fd, ret;
+
+	ret = tfd_err(syscall(SYS_delete_module, "trampfd", O_NONBLOCK));
+	if (ret && ret != -ENOENT)
+		return ret;
+	fd = open(ko ? ko : "/mod/trampfd.ko", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	ret = tfd_err(syscall(SYS_finit_module, fd, params, 0));
+	close(fd);
+	return ret;
+}
+
 static void drop_to_user(int with_group)
 {
-	gid_t g = 4242;
+	gid_t g = ZP_GID;
 
 	if (setgroups(with_group ? 1 : 0, &g) || setresgid(1000, 1000, 1000) ||
 	    setresuid(1000, 1000, 1000))
@@ -300,8 +388,10 @@ TEST_F(zp, hook_in_kernel_space_is_efault)
 
 TEST_F(zp, unknown_flags_and_reserved_are_einval)
 {
-	struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook, .flags = 1 };
+	struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook, .flags = 2 };
 
+	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, &cfg)));
+	cfg.flags = ZPOLINE_INSTALL_REQUIRE_XOM | 0x80000000u;
 	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, &cfg)));
 	cfg.flags = 0;
 	cfg.reserved = 1;
@@ -312,6 +402,56 @@ TEST_F(zp, unknown_flags_and_reserved_are_einval)
 TEST_F(zp, bad_cfg_pointer_is_efault)
 {
 	EXPECT_EQ(-EFAULT, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, (void *)8)));
+}
+
+/*
+ * The reply goes to the request's own bytes: a request the caller cannot
+ * have answered is refused before anything is mapped, and the fd stays
+ * usable.
+ */
+TEST_F(zp, read_only_cfg_is_efault_before_anything_is_mapped)
+{
+	struct zpoline_cfg *cfg = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct zpoline_cfg out;
+
+	ASSERT_NE(MAP_FAILED, cfg);
+	cfg->hook = (uintptr_t)zp_hook;
+	ASSERT_EQ(0, mprotect(cfg, 4096, PROT_READ));
+	EXPECT_EQ(-EFAULT, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, cfg)));
+	EXPECT_EQ(0, page_zero_mapped());
+	EXPECT_EQ((uintptr_t)zp_hook, cfg->hook);
+	EXPECT_EQ(0, cfg->sled_len);
+	/* Nothing spent: the same fd installs with a writable request. */
+	EXPECT_EQ(0, install(self->fd, (uintptr_t)zp_hook, &out));
+	EXPECT_EQ(ZPOLINE_SLED_LEN, out.sled_len);
+	EXPECT_EQ(1, page_zero_mapped());
+	munmap(cfg, 4096);
+}
+
+/*
+ * ZPOLINE_INSTALL_REQUIRE_XOM with protection keys, but none left for the
+ * execute-only key: ENOSPC, nothing mapped, and the fd installs once a key
+ * is free again.
+ */
+TEST_F(zp, require_xom_without_a_free_protection_key_is_enospc)
+{
+	struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook,
+				   .flags = ZPOLINE_INSTALL_REQUIRE_XOM };
+	int keys[16], n = 0, k;
+
+	if (!cpu_has_pku())
+		SKIP(return, "no protection keys (nopku or no PKU)");
+	while (n < 16 && (k = syscall(SYS_pkey_alloc, 0, 0)) >= 0)
+		keys[n++] = k;
+	ASSERT_EQ(-1, k);
+	ASSERT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-ENOSPC, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, &cfg)));
+	EXPECT_EQ(0, page_zero_mapped());
+	ASSERT_EQ(0, syscall(SYS_pkey_free, keys[--n]));
+	EXPECT_EQ(0, tfd_err(ioctl(self->fd, ZPOLINE_IOC_INSTALL, &cfg)));
+	EXPECT_EQ(ZPOLINE_RESULT_XOM, cfg.result);
+	EXPECT_EQ(1, page_zero_mapped());
 }
 
 TEST_F(zp, install_twice_is_ebusy)
@@ -340,6 +480,168 @@ TEST_F(zp, direct_mmap_is_eperm)
 TEST_F(zp, unknown_ioctl_is_enotty)
 {
 	EXPECT_EQ(-ENOTTY, tfd_err(ioctl(self->fd, _IO(ZPOLINE_IOC_MAGIC, 0x7f), 0)));
+}
+
+/*
+ * No page at 0 unless SMEP and SMAP are in force: the normal guest (-cpu
+ * max) has both; make check also boots with clearcpuid=smep and with
+ * clearcpuid=smap, where the install is ENXIO and nothing is mapped.
+ */
+TEST(install_needs_smep_and_smap)
+{
+	int want = !cmdline_has("smep") && !cmdline_has("smap");
+	int fd = zp_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(want, cpu_flag("smep") && cpu_flag("smap"))
+		TH_LOG("smep %d, smap %d: the CPU does not match the kernel command line",
+		       cpu_flag("smep"), cpu_flag("smap"));
+	if (want) {
+		EXPECT_EQ(0, install(fd, (uintptr_t)zp_hook, NULL));
+		EXPECT_EQ(1, page_zero_mapped());
+	} else {
+		EXPECT_EQ(-ENXIO, install(fd, (uintptr_t)zp_hook, NULL));
+		EXPECT_EQ(0, page_zero_mapped());
+	}
+	close(fd);
+}
+
+/*
+ * ZPOLINE_INSTALL_REQUIRE_XOM: an execute-only page or none.  With
+ * protection keys (the normal guest) the page is execute-only; booted with
+ * nopku the flag is EOPNOTSUPP and nothing is mapped, while the same fd
+ * without the flag installs a readable page (NULL reads see the sled: the
+ * trade-off the flag exists for).
+ */
+TEST(require_xom_flag_needs_protection_keys)
+{
+	struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook,
+				   .flags = ZPOLINE_INSTALL_REQUIRE_XOM };
+	int pkeys = !cmdline_has("nopku");
+	int fd = zp_open();
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(pkeys, cpu_has_pku()) TH_LOG("ospke does not match the command line");
+	if (pkeys) {
+		EXPECT_EQ(0, tfd_err(ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg)));
+		EXPECT_EQ(ZPOLINE_RESULT_XOM, cfg.result);
+		EXPECT_EQ(ZPOLINE_INSTALL_REQUIRE_XOM, cfg.flags);
+	} else {
+		unsigned char b = 0;
+
+		EXPECT_EQ(-EOPNOTSUPP, tfd_err(ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg)));
+		EXPECT_EQ(0, page_zero_mapped());
+		EXPECT_EQ(0, cfg.sled_len);
+		cfg.flags = 0;
+		ASSERT_EQ(0, tfd_err(ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg)));
+		EXPECT_EQ(0, cfg.result);
+		asm volatile("movb 0, %0" : "=r"(b) : : "memory");
+		EXPECT_EQ(0x90, b);
+	}
+	EXPECT_EQ(1, page_zero_mapped());
+	close(fd);
+}
+
+/* Child: install without flags; 0 or the errno (90+: the child failed). */
+static int install_in_child(int expect_xom)
+{
+	struct zpoline_cfg cfg;
+	pid_t pid = fork();
+	int st, fd, ret;
+
+	if (pid == 0) {
+		fd = zp_open();
+		if (fd < 0)
+			_exit(90);
+		ret = install(fd, (uintptr_t)zp_hook, &cfg);
+		if (ret)
+			_exit(page_zero_mapped() == 0 ? -ret : 91);
+		_exit(cfg.result == (expect_xom ? ZPOLINE_RESULT_XOM : 0) ? 0 : 92);
+	}
+	st = wait_child(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+}
+
+/* zpoline_require_xom=1: the policy of ZPOLINE_INSTALL_REQUIRE_XOM for all. */
+TEST(require_xom_parameter_needs_protection_keys)
+{
+	int pkeys = cpu_has_pku(), with, without;
+
+	ASSERT_EQ(0, reload("zpoline_require_xom=1"));
+	with = install_in_child(1);
+	ASSERT_EQ(0, reload(""));
+	without = install_in_child(pkeys);
+	EXPECT_EQ(pkeys ? 0 : EOPNOTSUPP, with);
+	EXPECT_EQ(0, without);
+}
+
+/*
+ * Child: uid/gid 1000, in the real group ZP_GID iff @member; with @userns,
+ * then in a new user namespace where it is root and where the gid ZP_GID
+ * maps to its own real gid 1000 -- the namespace "gid ZP_GID" it could ask
+ * the module to honour.  Returns 0 (installed) or the install errno.
+ */
+static int install_as_user(int member, int userns)
+{
+	pid_t pid = fork();
+	int st, fd, ret;
+
+	if (pid == 0) {
+		char map[32];
+
+		drop_to_user(member);
+		if (userns) {
+			snprintf(map, sizeof(map), "%d 1000 1", ZP_GID);
+			/* The uid change made /proc/self root's; take it back. */
+			if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) || unshare(CLONE_NEWUSER))
+				_exit(90);
+			if (write_file("/proc/self/setgroups", "deny") ||
+			    write_file("/proc/self/uid_map", "0 1000 1") ||
+			    write_file("/proc/self/gid_map", map))
+				_exit(91);
+			/* The attack is in place: "gid ZP_GID", and root, here. */
+			if (getgid() != ZP_GID || getuid() != 0)
+				_exit(92);
+		}
+		fd = zp_open();
+		if (fd < 0)
+			_exit(93);
+		ret = install(fd, (uintptr_t)zp_hook, NULL);
+		if (page_zero_mapped() != !ret)
+			_exit(94);
+		_exit(-ret);
+	}
+	st = wait_child(pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 100;
+}
+
+/*
+ * zpoline_gid names a real group: a user namespace whose gid ZP_GID maps
+ * onto the caller's own gid gets EPERM from the module itself.  With
+ * mmap_min_addr 0 the module's policy is the only check (as under an LSM
+ * that allows mmap_zero), so a module that honoured the namespace's gid
+ * would install the page.  Any caller inside a user namespace, even a real
+ * member, is refused; a real member outside one installs.
+ */
+TEST(user_namespace_cannot_map_its_way_into_zpoline_gid)
+{
+	char old[32], params[32];
+	int attacker, member_in_ns, member, outsider;
+
+	snprintf(params, sizeof(params), "zpoline_gid=%d", ZP_GID);
+	ASSERT_EQ(0, read_file("/proc/sys/vm/mmap_min_addr", old, sizeof(old)));
+	ASSERT_EQ(0, reload(params));
+	ASSERT_EQ(0, write_file("/proc/sys/vm/mmap_min_addr", "0"));
+	attacker = install_as_user(0, 1);
+	member_in_ns = install_as_user(1, 1);
+	ASSERT_EQ(0, write_file("/proc/sys/vm/mmap_min_addr", old));
+	member = install_as_user(1, 0);
+	outsider = install_as_user(0, 0);
+	ASSERT_EQ(0, reload(""));
+	EXPECT_EQ(EPERM, attacker);
+	EXPECT_EQ(EPERM, member_in_ns);
+	EXPECT_EQ(0, member);
+	EXPECT_EQ(EPERM, outsider);
 }
 
 int main(int argc, char **argv)

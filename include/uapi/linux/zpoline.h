@@ -13,6 +13,25 @@
  * The page is not writable, is sealed (no mprotect, munmap, mremap or
  * MAP_FIXED over it: EPERM), is kept across fork and dropped by exec, and
  * is execute-only where the CPU has protection keys.
+ *
+ * Errors of ZPOLINE_IOC_INSTALL, checked in this order:
+ *   EFAULT      cfg not readable
+ *   EINVAL      unknown flags, reserved != 0, hook 0
+ *   EFAULT      hook not a user address
+ *   EPERM       not allowed: no CAP_SYS_RAWIO and not in the group
+ *               zpoline_gid, both in the initial user namespace; any caller
+ *               inside another user namespace
+ *   ENXIO       SMEP or SMAP not in force (CPU without them, or booted with
+ *               clearcpuid=smep/smap): no page at 0 on such a kernel
+ *   EOPNOTSUPP  execute-only required (ZPOLINE_INSTALL_REQUIRE_XOM or the
+ *               module parameter zpoline_require_xom=1), and no protection
+ *               keys (CPU without PKU, or booted with nopku)
+ *   EFAULT      cfg not writable (checked before anything is mapped)
+ *   EBUSY       this fd has installed already
+ *   EEXIST      something is mapped at address 0 already
+ *   ENOSPC      execute-only required, and every protection key of the
+ *               process is taken (pkey_alloc), none left for the page
+ * A refused install maps nothing and leaves the fd usable.
  * See Documentation/zpoline.rst.
  */
 #ifndef _UAPI_LINUX_ZPOLINE_H
@@ -24,13 +43,16 @@
 /* Syscall numbers 0 .. ZPOLINE_SLED_LEN - 1 reach the hook. */
 #define ZPOLINE_SLED_LEN	512
 
+/* zpoline_cfg.flags bits */
+#define ZPOLINE_INSTALL_REQUIRE_XOM	0x1	/* execute-only page or none */
+
 /* zpoline_cfg.result bits */
 #define ZPOLINE_RESULT_XOM	0x1	/* the page is execute-only (pkeys) */
 
 /**
  * struct zpoline_cfg - argument of ZPOLINE_IOC_INSTALL
  * @hook: in: user address of the hook; not 0, below the user address limit
- * @flags: in: must be 0
+ * @flags: in: ZPOLINE_INSTALL_* bits
  * @result: out: ZPOLINE_RESULT_* bits
  * @sled_len: out: number of syscall numbers the sled covers
  * @reserved: in: must be 0
