@@ -15,7 +15,9 @@
 //!
 //! Policy: `CAP_SYS_RAWIO`, or membership of the group `zpoline_gid`
 //! (module parameter). Everyone else gets `EPERM`, and the ordinary
-//! `mmap_min_addr` rule stays in force for every other mapping.
+//! `mmap_min_addr` rule stays in force for every other mapping. Compat
+//! (ia32, x32) callers get `EOPNOTSUPP` from open, mmap and ioctl: the page
+//! is 64-bit code.
 //!
 //! One open file description installs one page, once. The page is
 //! generated before mapping and served by the fault handler (fork children
@@ -37,6 +39,7 @@ use kernel::{
 };
 
 use crate::arch::zpoline::{render_page, SLED_LEN};
+use crate::device::refuse_compat;
 use crate::uapi::{self, ZpolineCfg};
 use crate::vma::{FaultError, FaultProvider, VmOps};
 
@@ -165,6 +168,7 @@ impl MiscDevice for Zpoline {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        refuse_compat()?;
         KBox::try_pin_init(
             try_pin_init!(Zpoline {
                 state: AtomicU32::new(IDLE),
@@ -175,6 +179,7 @@ impl MiscDevice for Zpoline {
     }
 
     fn mmap(device: Pin<&Zpoline>, _file: &File, vma: &VmaNew) -> Result {
+        refuse_compat()?;
         // Only ZPOLINE_IOC_INSTALL maps this file, and only at address 0.
         if device.state.load(Ordering::Acquire) != INSTALLING
             || vma.start() != 0
@@ -202,6 +207,7 @@ impl MiscDevice for Zpoline {
     }
 
     fn ioctl(device: Pin<&Zpoline>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        refuse_compat()?;
         match cmd {
             uapi::ZPOLINE_IOC_INSTALL => device.install(file, arg),
             _ => Err(ENOTTY),
