@@ -10,8 +10,9 @@
 //! A trampfd belongs to the address space that opened it: pwrite and mmap
 //! from another one (after fork, or an fd passed with `SCM_RIGHTS`) fail
 //! with `EPERM`. A mapping inherited by fork keeps working in the child.
-
-use core::sync::atomic::AtomicU32;
+//!
+//! Compat tasks (ia32 on x86-64, AArch32 on arm64) get `EOPNOTSUPP` from
+//! every operation: the trampolines are 64-bit code.
 
 use kernel::{
     alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
@@ -34,6 +35,7 @@ use crate::arch::{Encoder, Native};
 use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
 use crate::stats;
 use crate::uapi;
+use crate::users::Charge;
 use crate::vma::{FaultError, FaultProvider, VmOps};
 
 extern "C" {
@@ -48,10 +50,25 @@ extern "C" {
     /// Syncs the instruction cache with a freshly written page; see
     /// `helpers.c`.
     fn trampfd_flush_icache_page(page: *mut core::ffi::c_void);
+    /// `in_compat_syscall()`; see `helpers.c`.
+    fn trampfd_in_compat_syscall() -> bool;
 }
 
-/// Module-wide limit of live trampfds (module parameter `max_trampfds`).
-pub static MAX_TRAMPFDS: AtomicU32 = AtomicU32::new(0);
+/// Refuses compat callers (an ia32 or x32 system call on x86-64, an AArch32
+/// task on arm64) with `EOPNOTSUPP`: both devices produce 64-bit code, and
+/// a compat task could not use it. Checked first in every operation of both
+/// devices, so a refusal never depends on, or changes, the fd's state.
+pub fn refuse_compat() -> Result {
+    // SAFETY: the helper only reads the current task's syscall state.
+    if unsafe { trampfd_in_compat_syscall() } {
+        Err(EOPNOTSUPP)
+    } else {
+        Ok(())
+    }
+}
+
+// The uapi mirror's `TRAMPFD_CREATE_CLOEXEC` is the kernel's `O_CLOEXEC`.
+const _: () = assert!(uapi::CREATE_CLOEXEC == bindings::O_CLOEXEC as usize);
 
 /// Trampolines per trampfd: one page of slots.
 const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32;
@@ -76,6 +93,9 @@ pub struct Trampfd {
     /// The address space the trampfd was opened in (a `mmgrab` reference,
     /// used only for identity).
     owner: ARef<Mm>,
+    /// This trampfd's place in its user's `max_user_trampfds`; released
+    /// when the trampfd is dropped.
+    _charge: Charge,
 }
 
 fn desc_err(e: DescError) -> Error {
@@ -143,6 +163,9 @@ impl FaultProvider for Trampfd {
             };
             let page =
                 Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO).map_err(|_| FaultError::Oom)?;
+            // Cannot fail: `render_page` writes inside the page only (host
+            // tests check every architecture's layout). If it ever did, it
+            // is a bug of ours: SIGBUS for the caller, a warning, no page.
             let mut ok = true;
             render_page::<Native>(PAGE_SIZE, code, data, |at, bytes| {
                 // SAFETY: the page is ours alone (not yet mapped anywhere),
@@ -151,7 +174,7 @@ impl FaultProvider for Trampfd {
                 ok &= unsafe { page.write_raw(bytes.as_ptr(), at, bytes.len()) }.is_ok();
             });
             if !ok {
-                return Err(FaultError::Oom);
+                return Err(FaultError::Bug);
             }
             // SAFETY: `page` is a valid page of ours; the helper only
             // performs cache maintenance on its kernel address range.
@@ -172,14 +195,12 @@ impl MiscDevice for Trampfd {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        refuse_compat()?;
         let task = kernel::current!();
         let mm: &Mm = task.mm().ok_or(EINVAL)?;
         let owner = ARef::from(mm);
-        let max = MAX_TRAMPFDS.load(core::sync::atomic::Ordering::Relaxed) as usize;
-        if stats::get(&stats::LIVE_FDS) >= max {
-            return Err(ENFILE);
-        }
-        stats::inc(&stats::LIVE_FDS);
+        // Checked and counted atomically; dropped (uncharged) on failure.
+        let charge = Charge::new()?;
         let fd = KBox::try_pin_init(
             try_pin_init!(Trampfd {
                 inner <- new_mutex!(Inner {
@@ -188,16 +209,16 @@ impl MiscDevice for Trampfd {
                     charged: false,
                 }),
                 owner,
+                _charge: charge,
             }),
             GFP_KERNEL_ACCOUNT,
-        );
-        if fd.is_err() {
-            stats::dec(&stats::LIVE_FDS);
-        }
-        fd
+        )?;
+        stats::inc(&stats::LIVE_FDS);
+        Ok(fd)
     }
 
     fn write_iter(kiocb: Kiocb<'_, Self::Ptr>, iov: &mut IovIterSource<'_>) -> Result<usize> {
+        refuse_compat()?;
         let me = kiocb.file();
         me.check_owner(Self::current_mm_raw())?;
         let pos = u64::try_from(kiocb.ki_pos()).map_err(|_| ENXIO)?;
@@ -216,6 +237,7 @@ impl MiscDevice for Trampfd {
     }
 
     fn mmap(device: Pin<&Trampfd>, _file: &File, vma: &VmaNew) -> Result {
+        refuse_compat()?;
         device.check_owner(vma.mm().as_raw())?;
         let flags = vma.flags();
         if flags & vmf::SHARED != 0 || flags & vmf::MAYSHARE != 0 && flags & vmf::WRITE != 0 {
@@ -233,24 +255,25 @@ impl MiscDevice for Trampfd {
         if flags & vmf::MAYSHARE != 0 {
             return Err(EINVAL);
         }
+        // The vma first: a refusal after the trampfd is marked mapped would
+        // burn it. This cannot fail here (it refuses only VM_WRITE, refused
+        // above with EACCES), and changes only the vma, which the mm
+        // discards if this mmap fails later.
+        vma.try_clear_maywrite()?;
+        vma.set_dontexpand();
         {
             let mut inner = device.inner.lock();
-            // Check before charging, charge before committing: a refusal
-            // leaves the trampfd as it was.
-            if inner.config.is_mapped() {
-                return Err(EBUSY);
-            }
-            if inner.config.code().is_none() || inner.config.data().is_none() {
-                return Err(ENODATA);
-            }
+            // Freeze a copy, charge, then commit: every refusal (EBUSY,
+            // ENODATA, ENOMEM from RLIMIT_MEMLOCK) leaves the trampfd as it
+            // was, unmapped and usable.
+            let mut frozen = inner.config;
+            frozen.map().map_err(desc_err)?;
             // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
             // is held for writing during this callback, as required.
             to_result(unsafe { trampfd_memlock_charge(vma.mm().as_raw().cast()) })?;
+            inner.config = frozen;
             inner.charged = true;
-            inner.config.map().map_err(desc_err)?;
         }
-        vma.try_clear_maywrite()?;
-        vma.set_dontexpand();
         // SAFETY: `device` is the private data of `vma->vm_file`, freed only
         // in the file's release, after every vma referencing the file is gone.
         unsafe { VmOps::<Trampfd>::install(vma, &device) };
@@ -258,15 +281,15 @@ impl MiscDevice for Trampfd {
     }
 
     fn ioctl(_device: Pin<&Trampfd>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        refuse_compat()?;
         match cmd {
             uapi::IOC_CREATE => {
-                if arg & !uapi::CREATE_CLOEXEC != 0 {
+                let cloexec = uapi::CREATE_CLOEXEC | uapi::CREATE_CLOEXEC_V1;
+                if arg & !cloexec != 0 {
                     return Err(EINVAL);
                 }
                 // SAFETY: `file` is a valid open file for this call.
-                let fd = unsafe {
-                    trampfd_reopen(file.as_ptr().cast(), arg & uapi::CREATE_CLOEXEC != 0)
-                };
+                let fd = unsafe { trampfd_reopen(file.as_ptr().cast(), arg & cloexec != 0) };
                 if fd < 0 {
                     return Err(Error::from_errno(fd));
                 }
@@ -299,13 +322,8 @@ impl MiscDevice for Trampfd {
         if let Some(data) = c.data() {
             seq_print!(m, "trampfd-data-reg:\t{}\n", data.reg);
         }
+        // Facts about this fd only: the module-wide counters are in
+        // debugfs (see `stats.rs`), not here where every user can read them.
         seq_print!(m, "trampfd-page:\t{}\n", u8::from(inner.page.is_some()));
-        seq_print!(m, "trampfd-live-fds:\t{}\n", stats::get(&stats::LIVE_FDS));
-        seq_print!(
-            m,
-            "trampfd-live-pages:\t{}\n",
-            stats::get(&stats::LIVE_PAGES)
-        );
-        seq_print!(m, "trampfd-faults:\t{}\n", stats::get(&stats::FAULTS));
     }
 }

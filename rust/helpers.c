@@ -9,6 +9,9 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/capability.h>
+#include <linux/compat.h>
+#include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/mman.h>
 #include <linux/pkeys.h>
 #include <linux/uaccess.h>
@@ -36,6 +39,27 @@ void trampfd_flush_icache_page(struct page *page)
 	unsigned long addr = (unsigned long)page_address(page);
 
 	flush_icache_range(addr, addr + PAGE_SIZE);
+}
+
+/*
+ * Is the current system call a compat one: an ia32 (int $0x80, sysenter) or
+ * x32 call on x86-64, an AArch32 task on arm64?  Always false without
+ * CONFIG_COMPAT.  Both devices refuse these callers: the trampolines and the
+ * zpoline page are 64-bit code.
+ */
+bool trampfd_in_compat_syscall(void)
+{
+	return in_compat_syscall();
+}
+
+/*
+ * The user that the per-user limit charges for the current task: its real
+ * uid as seen from the initial user namespace (a kuid's global value), so
+ * that a user namespace cannot make a process look like another user.
+ */
+u32 trampfd_current_uid(void)
+{
+	return from_kuid(&init_user_ns, current_uid());
 }
 
 /* First address above the user address space. */

@@ -13,6 +13,8 @@ struct vm_area_struct;
 void trampfd_get_page(struct page *page);
 void trampfd_flush_icache_page(struct page *page);
 unsigned long trampfd_task_size_max(void);
+bool trampfd_in_compat_syscall(void);
+u32 trampfd_current_uid(void);
 int trampfd_reopen(struct file *file, bool cloexec);
 bool trampfd_zpoline_allowed(u32 gid);
 bool trampfd_zpoline_cpu_protects_null(void);

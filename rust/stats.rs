@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Module-wide counters, shown in every trampfd's fdinfo so that tests can
-//! check that nothing is leaked.
+//! Module-wide counters, for tests and debugging: files in
+//! `/sys/kernel/debug/trampfd/` (root only). They are not in fdinfo, which
+//! every user can read: there they would tell one user about the others.
 
 use core::sync::atomic::{AtomicUsize, Ordering};
+
+use kernel::{debugfs::Scope, prelude::*};
 
 /// Open trampfd file descriptions (device opens and `TRAMPFD_IOC_CREATE`).
 pub static LIVE_FDS: AtomicUsize = AtomicUsize::new(0);
@@ -25,4 +28,18 @@ pub fn inc(c: &AtomicUsize) {
 /// Decrements a counter.
 pub fn dec(c: &AtomicUsize) {
     c.fetch_sub(1, Ordering::Relaxed);
+}
+
+/// The debugfs directory `trampfd/` with one read-only (mode 0400) file per
+/// counter: `live_fds`, `live_pages`, `faults`. It is removed when the
+/// returned scope is dropped (module unload). Without debugfs, or if it
+/// cannot be created, the module works without it.
+pub fn debugfs() -> impl PinInit<Scope<()>, Error> {
+    // The scope holds no data of its own (the counters are statics); the
+    // `Result` only gives the initializer the module's error type.
+    Scope::dir(Ok::<(), Error>(()), c"trampfd", |&(), dir| {
+        dir.read_only_file(c"live_fds", &LIVE_FDS);
+        dir.read_only_file(c"live_pages", &LIVE_PAGES);
+        dir.read_only_file(c"faults", &FAULTS);
+    })
 }

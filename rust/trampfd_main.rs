@@ -31,6 +31,7 @@ pub mod device;
 pub mod miscdev;
 pub mod stats;
 pub mod uapi;
+pub mod users;
 pub mod vma;
 #[cfg(target_arch = "x86_64")]
 pub mod zpoline;
@@ -42,9 +43,9 @@ module! {
     description: "Kernel-generated executable trampolines (/dev/trampfd)",
     license: "GPL",
     params: {
-        max_trampfds: u32 {
+        max_user_trampfds: u32 {
             default: 65536,
-            description: "Maximum number of live trampfds in the system (ENFILE beyond)",
+            description: "Maximum number of live trampfds of one user (EMFILE beyond)",
         },
         zpoline_gid: u32 {
             default: 4294967295,
@@ -57,9 +58,12 @@ module! {
     },
 }
 
-/// The module: owns the device registration.
+/// The module: owns the device registrations and the debugfs counters.
 #[pin_data]
 pub struct TrampfdModule {
+    /// `/sys/kernel/debug/trampfd/`; removed before the counters go away.
+    #[pin]
+    debugfs: kernel::debugfs::Scope<()>,
     #[pin]
     trampfd: miscdev::ModeMiscDevice<device::Trampfd>,
     #[cfg(target_arch = "x86_64")]
@@ -69,8 +73,11 @@ pub struct TrampfdModule {
 
 impl kernel::InPlaceModule for TrampfdModule {
     fn init(_module: &'static ThisModule) -> impl PinInit<Self, Error> {
-        let max = module_parameters::max_trampfds.value();
-        device::MAX_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
+        let max = module_parameters::max_user_trampfds.value();
+        users::MAX_USER_TRAMPFDS.store(max, core::sync::atomic::Ordering::Relaxed);
+        // SAFETY: called once per load, before the devices (the only users
+        // of the per-user counts) are registered below.
+        unsafe { users::init() };
         #[cfg(target_arch = "x86_64")]
         zpoline::ZPOLINE_GID.store(
             module_parameters::zpoline_gid.value(),
@@ -81,8 +88,9 @@ impl kernel::InPlaceModule for TrampfdModule {
             module_parameters::zpoline_require_xom.value() != 0,
             core::sync::atomic::Ordering::Relaxed,
         );
-        pr_info!("loaded, max_trampfds={}\n", max);
+        pr_info!("loaded, max_user_trampfds={}\n", max);
         try_pin_init!(Self {
+            debugfs <- stats::debugfs(),
             // World read/writable like /dev/null: the API is for
             // unprivileged programs and enforces its own rules.
             trampfd <- miscdev::ModeMiscDevice::register(c"trampfd", 0o666),

@@ -25,8 +25,14 @@ pub const INFO_SIZE: usize = 64;
 pub const IOC_CREATE: u32 = ioc(IOC_NONE, IOC_MAGIC, 0x01, 0);
 /// `TRAMPFD_IOC_GET_INFO`: fills a `struct trampfd_info`.
 pub const IOC_GET_INFO: u32 = ioc(IOC_READ, IOC_MAGIC, 0x02, INFO_SIZE);
-/// `TRAMPFD_CREATE_CLOEXEC`.
-pub const CREATE_CLOEXEC: usize = 0x1;
+/// `TRAMPFD_CREATE_CLOEXEC`: `O_CLOEXEC`, as for `eventfd()` and the other
+/// fd factories. This is its asm-generic value (x86-64, arm64, riscv64);
+/// the module asserts at build time that it equals the kernel's.
+pub const CREATE_CLOEXEC: usize = 0o2000000;
+/// The value of `TRAMPFD_CREATE_CLOEXEC` before it became `O_CLOEXEC`,
+/// still accepted with the same meaning for binaries built against the
+/// old header.
+pub const CREATE_CLOEXEC_V1: usize = 0x1;
 /// The mmap offset of the trampoline page (`trampfd_info.code_offset`).
 pub const CODE_MMAP_OFFSET: u64 = 0;
 

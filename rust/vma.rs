@@ -8,8 +8,11 @@
 //! [`FaultProvider`] owns and that the page tables reference, one reference
 //! per fault.
 
-use core::marker::PhantomData;
-use kernel::{bindings, mm::virt::VmaNew, page::Page};
+use core::{
+    marker::PhantomData,
+    sync::atomic::{AtomicBool, Ordering},
+};
+use kernel::{bindings, mm::virt::VmaNew, page::Page, prelude::*};
 
 extern "C" {
     /// `get_page()` (a static inline in C); see `helpers.c`.
@@ -21,9 +24,17 @@ extern "C" {
 pub enum FaultError {
     /// The address has no page (outside the object): `SIGBUS` for the task.
     NoPage,
-    /// The page could not be allocated.
+    /// The page could not be allocated: the mm's out-of-memory handling.
     Oom,
+    /// A bug of the provider (for example, it could not generate the page
+    /// contents): `SIGBUS` for the task and a warning, once, in the kernel
+    /// log. Never `VM_FAULT_OOM`, which would run the OOM killer for
+    /// something more memory cannot fix.
+    Bug,
 }
+
+/// Whether [`FaultError::Bug`] has been reported (`WARN_ONCE` semantics).
+static BUG_REPORTED: AtomicBool = AtomicBool::new(false);
 
 /// An object that provides the pages of the mappings it is installed on.
 pub trait FaultProvider: Sync + Sized {
@@ -90,6 +101,13 @@ impl<T: FaultProvider> VmOps<T> {
                 bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t
             }
             Err(FaultError::Oom) => bindings::vm_fault_reason_VM_FAULT_OOM as bindings::vm_fault_t,
+            Err(FaultError::Bug) => {
+                if !BUG_REPORTED.swap(true, Ordering::Relaxed) {
+                    pr_err!("could not generate a page at fault time (a bug)\n");
+                    kernel::warn_on!(true);
+                }
+                bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t
+            }
         }
     }
 }

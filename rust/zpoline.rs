@@ -20,7 +20,8 @@
 //! mapping. No page at 0 unless SMEP and SMAP are in force (`ENXIO`); with
 //! `ZPOLINE_INSTALL_REQUIRE_XOM` or the `zpoline_require_xom` parameter, no
 //! page unless it is execute-only (`EOPNOTSUPP` without protection keys,
-//! `ENOSPC` when the process has no free key).
+//! `ENOSPC` when the process has no free key). Compat (ia32, x32) callers
+//! get `EOPNOTSUPP` from open, mmap and ioctl: the page is 64-bit code.
 //!
 //! One open file description installs one page, once. The page is
 //! generated before mapping and served by the fault handler (fork children
@@ -42,6 +43,7 @@ use kernel::{
 };
 
 use crate::arch::zpoline::{render_page, SLED_LEN};
+use crate::device::refuse_compat;
 use crate::uapi::{self, ZpolineCfg};
 use crate::vma::{FaultError, FaultProvider, VmOps};
 
@@ -206,6 +208,7 @@ impl MiscDevice for Zpoline {
     type Ptr = Pin<KBox<Self>>;
 
     fn open(_file: &File, _misc: &MiscDeviceRegistration<Self>) -> Result<Pin<KBox<Self>>> {
+        refuse_compat()?;
         KBox::try_pin_init(
             try_pin_init!(Zpoline {
                 state: AtomicU32::new(IDLE),
@@ -217,6 +220,7 @@ impl MiscDevice for Zpoline {
     }
 
     fn mmap(device: Pin<&Zpoline>, _file: &File, vma: &VmaNew) -> Result {
+        refuse_compat()?;
         // Only ZPOLINE_IOC_INSTALL maps this file, and only at address 0.
         if device.state.load(Ordering::Acquire) != INSTALLING
             || vma.start() != 0
@@ -253,6 +257,7 @@ impl MiscDevice for Zpoline {
     }
 
     fn ioctl(device: Pin<&Zpoline>, file: &File, cmd: u32, arg: usize) -> Result<isize> {
+        refuse_compat()?;
         match cmd {
             uapi::ZPOLINE_IOC_INSTALL => device.install(file, arg),
             _ => Err(ENOTTY),

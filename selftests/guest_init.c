@@ -2,7 +2,8 @@
 /*
  * PID 1 of the arm64 and riscv64 test guests (scripts/vm), where no
  * busybox of the guest architecture is at hand: mount the pseudo file
- * systems, load /mod/trampfd.ko, run every command line of /run.list from
+ * systems (debugfs too: the tests read the module's counters there), load
+ * /mod/trampfd.ko, run every command line of /run.list from
  * /t (words separated by spaces), framing each one's output with
  * "=== NAME" and "=== NAME exit STATUS", print "TRAMPFD-EXIT=STATUS" (the
  * first non-zero status, or 0) and power off.  On a kernel with kmemleak
@@ -70,7 +71,6 @@ static void kmemleak_report(void)
 	ssize_t n;
 	int fd, i;
 
-	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	if (access(path, W_OK))
 		return;
 	printf("=== kmemleak\n");
@@ -102,6 +102,7 @@ int main(void)
 	mount("sys", "/sys", "sysfs", 0, NULL);
 	mount("dev", "/dev", "devtmpfs", 0, NULL);
 	mount("tmp", "/tmp", "tmpfs", 0, NULL);
+	mount("debugfs", "/sys/kernel/debug", "debugfs", 0, NULL);
 	use_console();
 	setenv("PATH", "/t", 1);
 	fd = open("/mod/trampfd.ko", O_RDONLY | O_CLOEXEC);

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Module life cycle: load, device node, modinfo, parameter, unload refused
- * while in use, reload.  Runs as root in the test guest; the module file is
+ * Module life cycle: load, device node, debugfs counters, modinfo,
+ * parameters (the per-user limit), unload refused while in use, reload.  Runs as root in the test guest; the module file is
  * $TRAMPFD_KO (default /mod/trampfd.ko).  Leaves the module loaded.
  */
 #define _GNU_SOURCE
@@ -13,6 +13,8 @@
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
 #include <grp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <sys/wait.h>
 #ifdef __x86_64__
 #include <linux/zpoline.h>
@@ -60,8 +62,12 @@ TEST(unload_and_load_again)
 	ASSERT_EQ(0, unload());
 	ASSERT_FALSE(loaded());
 	ASSERT_EQ(-ENOENT, tfd_err(access(TRAMPFD_DEV, F_OK)));
+	/* The debugfs counters go with the module. */
+	ASSERT_EQ(-ENOENT, tfd_err(access("/sys/kernel/debug/trampfd", F_OK)));
 	ASSERT_EQ(0, load(""));
 	ASSERT_TRUE(loaded());
+	EXPECT_EQ(0, tfd_counter("live_fds"));
+	EXPECT_EQ(0, tfd_counter("faults"));
 }
 
 TEST(device_node_is_a_misc_char_device)
@@ -103,32 +109,175 @@ TEST(modinfo_describes_the_module)
 	EXPECT_TRUE(has_modinfo(buf, len, "name=trampfd"));
 	EXPECT_TRUE(has_modinfo(buf, len,
 		"description=Kernel-generated executable trampolines (/dev/trampfd)"));
-	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=max_trampfds:u32"));
+	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=max_user_trampfds:u32"));
 	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=zpoline_gid:u32"));
 	EXPECT_TRUE(has_modinfo(buf, len,
-		"parm=max_trampfds:Maximum number of live trampfds in the system (ENFILE beyond)"));
+		"parm=max_user_trampfds:Maximum number of live trampfds of one user (EMFILE beyond)"));
+	/* The system-wide pool is gone. */
+	EXPECT_FALSE(has_modinfo(buf, len, "parmtype=max_trampfds:u32"));
 	/* And a negative control: the scanner does not match anything. */
 	EXPECT_FALSE(has_modinfo(buf, len, "license=Proprietary"));
 }
 
-TEST(max_trampfds_parameter_limits_live_fds)
+/*
+ * Child: become @uid, open @n trampfds (the last through
+ * TRAMPFD_IOC_CREATE), check that one more open and one more create are
+ * EMFILE, then optionally (@userns) check that a new user namespace does
+ * not make this a fresh user.  Reports 0 (or a step number) on @report and
+ * holds the fds until @hold is readable.
+ */
+static void user_holds(uid_t uid, int n, int userns, int report, int hold)
 {
-	int a, b;
+	int fds[8], i;
+	char c = 0;
+
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		c = 1;
+	for (i = 0; !c && i < n; i++) {
+		fds[i] = i ? ioctl(fds[0], TRAMPFD_IOC_CREATE, O_CLOEXEC) : tfd_open();
+		if (fds[i] < 0)
+			c = 10 + i;
+	}
+	if (!c && tfd_err(tfd_open()) != -EMFILE)
+		c = 2;
+	if (!c && tfd_err(ioctl(fds[0], TRAMPFD_IOC_CREATE, 0)) != -EMFILE)
+		c = 3;
+	if (!c && userns) {
+		if (unshare(CLONE_NEWUSER))
+			c = 4;
+		else if (tfd_err(tfd_open()) != -EMFILE)
+			c = 5;
+	}
+	if (write(report, &c, 1) != 1 || read(hold, &c, 1) < 0)
+		_exit(1);
+	_exit(0);
+}
+
+/* Starts user_holds() in a child, waits for its status; @hold: a pipe. */
+static pid_t start_user(uid_t uid, int n, int userns, const int hold[2], char *status)
+{
+	int rep[2];
+	pid_t pid;
+
+	if (pipe(rep))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		/* Only the parent may keep the write end: EOF is the signal. */
+		close(hold[1]);
+		close(rep[0]);
+		user_holds(uid, n, userns, rep[1], hold[0]);
+	}
+	close(rep[1]);
+	if (read(rep[0], status, 1) != 1)
+		*status = 99;
+	close(rep[0]);
+	return pid;
+}
+
+TEST(max_user_trampfds_limits_each_user_not_the_system)
+{
+	int hold[2], a[3], i;
+	pid_t u1000, u1001;
+	char st;
 
 	ensure_loaded();
 	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("max_trampfds=2"));
-	a = tfd_open();
-	b = tfd_open();
-	ASSERT_LE(0, a);
-	ASSERT_LE(0, b);
-	EXPECT_EQ(-ENFILE, tfd_err(tfd_open()));
-	EXPECT_EQ(-ENFILE, tfd_err(ioctl(a, TRAMPFD_IOC_CREATE, 0)));
-	close(b);
-	b = tfd_open();
-	EXPECT_LE(0, b);
-	close(a);
-	close(b);
+	ASSERT_EQ(0, load("max_user_trampfds=3"));
+	ASSERT_EQ(0, pipe(hold));
+	/* uid 1000 at its limit: a fourth open or create is EMFILE. */
+	u1000 = start_user(1000, 3, 0, hold, &st);
+	ASSERT_LT(0, u1000);
+	EXPECT_EQ(0, st);
+	/* Meanwhile uid 1001 and root still get their own three each. */
+	u1001 = start_user(1001, 3, 0, hold, &st);
+	ASSERT_LT(0, u1001);
+	EXPECT_EQ(0, st);
+	for (i = 0; i < 3; i++) {
+		a[i] = tfd_open();
+		EXPECT_LE(0, a[i]) TH_LOG("root's trampfd %d: %s", i, strerror(errno));
+	}
+	EXPECT_EQ(-EMFILE, tfd_err(tfd_open()));
+	EXPECT_EQ(6 + 3, tfd_counter("live_fds"));
+	/* Holding them is what counts: after they go, uid 1000 starts over. */
+	close(hold[1]);
+	waitpid(u1000, NULL, 0);
+	waitpid(u1001, NULL, 0);
+	close(hold[0]);
+	ASSERT_EQ(0, pipe(hold));
+	u1000 = start_user(1000, 3, 0, hold, &st);
+	EXPECT_EQ(0, st);
+	close(hold[1]);
+	waitpid(u1000, NULL, 0);
+	close(hold[0]);
+	for (i = 0; i < 3; i++)
+		close(a[i]);
+	EXPECT_EQ(0, tfd_counter("live_fds"));
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+
+#ifdef __x86_64__
+/* Only the x86-64 guest kernel has CONFIG_USER_NS (selftests/config.x86_64). */
+TEST(a_user_namespace_does_not_make_a_fresh_user)
+{
+	int hold[2];
+	pid_t pid;
+	char st;
+
+	ensure_loaded();
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load("max_user_trampfds=2"));
+	ASSERT_EQ(0, pipe(hold));
+	/* Status 4: unshare failed; 5: the open inside was not EMFILE. */
+	pid = start_user(1000, 2, 1, hold, &st);
+	ASSERT_LT(0, pid);
+	EXPECT_EQ(0, st);
+	close(hold[1]);
+	waitpid(pid, NULL, 0);
+	close(hold[0]);
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load(""));
+}
+#endif
+
+/* Concurrent opens at the limit: exactly the limit succeeds, never more. */
+static void *open_four(void *arg)
+{
+	int *fds = arg, i, fd;
+
+	/* An fd, or -errno (errno is per thread). */
+	for (i = 0; i < 4; i++) {
+		fd = tfd_open();
+		fds[i] = fd < 0 ? -errno : fd;
+	}
+	return NULL;
+}
+
+TEST(max_user_trampfds_holds_under_concurrent_opens)
+{
+	enum { T = 8, LIMIT = 5 };
+	int fds[T][4], i, j, ok = 0, emfile = 0;
+	pthread_t t[T];
+
+	ensure_loaded();
+	ASSERT_EQ(0, unload());
+	ASSERT_EQ(0, load("max_user_trampfds=5"));
+	for (i = 0; i < T; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, open_four, fds[i]));
+	for (i = 0; i < T; i++)
+		pthread_join(t[i], NULL);
+	for (i = 0; i < T; i++)
+		for (j = 0; j < 4; j++) {
+			if (fds[i][j] >= 0) {
+				ok++;
+				close(fds[i][j]);
+			} else if (fds[i][j] == -EMFILE) {
+				emfile++;
+			}
+		}
+	EXPECT_EQ(LIMIT, ok);
+	EXPECT_EQ(T * 4 - LIMIT, emfile);
 	ASSERT_EQ(0, unload());
 	ASSERT_EQ(0, load(""));
 }

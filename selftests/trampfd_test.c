@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * /dev/trampfd API tests (x86-64, arm64, riscv64): trampolines reach the
- * right target with the right data, W^X policies, anon-fd factory,
+ * right target with the right data, W^X policies, fd factory (TRAMPFD_IOC_CREATE),
  * lifetime, scale, and one test per refused input with its errno
  * (Documentation/trampfd.rst).
  */
@@ -13,9 +13,11 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <grp.h>
@@ -439,6 +441,32 @@ TEST_F(tfd, create_ioctl_returns_an_independent_trampfd)
 	munmap(q, PAGE);
 }
 
+/* TRAMPFD_CREATE_CLOEXEC is O_CLOEXEC, like EFD_CLOEXEC and friends. */
+_Static_assert(TRAMPFD_CREATE_CLOEXEC == O_CLOEXEC, "TRAMPFD_CREATE_CLOEXEC");
+
+TEST_F(tfd, create_takes_o_cloexec_and_still_the_old_flag_1)
+{
+	int a = ioctl(self->fd, TRAMPFD_IOC_CREATE, O_CLOEXEC);
+	int b = ioctl(self->fd, TRAMPFD_IOC_CREATE, 1);
+	int c = ioctl(self->fd, TRAMPFD_IOC_CREATE, 0);
+	void *p;
+
+	ASSERT_LE(0, a) TH_LOG("O_CLOEXEC: %s", strerror(errno));
+	ASSERT_LE(0, b) TH_LOG("1: %s", strerror(errno));
+	ASSERT_LE(0, c);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(a, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(b, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(0, fcntl(c, F_GETFD) & FD_CLOEXEC);
+	/* A working trampfd either way. */
+	p = tfd_map(a, 1, self->code, self->data);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
+	munmap(p, PAGE);
+	close(a);
+	close(b);
+	close(c);
+}
+
 static int sandboxed_child(void *arg)
 {
 	int fd = *(int *)arg;
@@ -501,6 +529,42 @@ TEST_F(tfd, fdinfo_follows_the_state)
 	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
 	EXPECT_EQ(1, tfd_fdinfo(self->fd, "trampfd-page"));
 	munmap(p, PAGE);
+}
+
+/* fdinfo is readable by the fd's owner: only facts about that fd. */
+TEST_F(tfd, fdinfo_has_no_module_wide_counters)
+{
+	EXPECT_EQ(0, tfd_fdinfo(self->fd, "trampfd-page"));
+	EXPECT_EQ(-1, tfd_fdinfo(self->fd, "trampfd-live-fds"));
+	EXPECT_EQ(-1, tfd_fdinfo(self->fd, "trampfd-live-pages"));
+	EXPECT_EQ(-1, tfd_fdinfo(self->fd, "trampfd-faults"));
+}
+
+static int debugfs_as_user(void *arg)
+{
+	(void)arg;
+	if (setgroups(0, NULL) || setresgid(1000, 1000, 1000) ||
+	    setresuid(1000, 1000, 1000))
+		return 60;
+	if (open("/sys/kernel/debug/trampfd/live_fds", O_RDONLY) != -1)
+		return 61;
+	return errno == EACCES ? 0 : 62;
+}
+
+TEST_F(tfd, module_counters_are_in_debugfs_for_root_only)
+{
+	struct stat st;
+	int s;
+
+	/* This fixture's fd is live. */
+	EXPECT_LE(1, tfd_counter("live_fds"));
+	EXPECT_LE(0, tfd_counter("live_pages"));
+	EXPECT_LE(0, tfd_counter("faults"));
+	ASSERT_EQ(0, stat("/sys/kernel/debug/trampfd/live_fds", &st));
+	EXPECT_EQ(0400, st.st_mode & 0777);
+	s = in_child(debugfs_as_user, NULL);
+	ASSERT_TRUE(WIFEXITED(s));
+	EXPECT_EQ(0, WEXITSTATUS(s));
 }
 
 /* ---- refused inputs: one behaviour each ---- */
@@ -641,6 +705,68 @@ static void configure_fd(int fd, const __u64 *code, const __u64 *data)
 
 #define configure(self) configure_fd((self)->fd, (self)->code, (self)->data)
 
+/*
+ * A refused mmap leaves the trampfd unmapped and usable.  (The vma flag
+ * change in mmap, try_clear_maywrite(), comes before the fd is marked
+ * mapped; it cannot fail once PROT_WRITE is refused, so the refusals that
+ * can be provoked are these and RLIMIT_MEMLOCK's, tested above.)
+ */
+TEST_F(tfd, refused_mmaps_leave_the_fd_configured_and_mappable)
+{
+	char s[32];
+	void *p;
+
+	configure(self);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, PAGE));
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_STREQ("configured", tfd_state(self->fd, s, sizeof(s)));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, call_ok(p, 1, 1, 0xd001));
+	munmap(p, PAGE);
+}
+
+/*
+ * mmap(PROT_EXEC) of a device node on a noexec mount is EPERM (the mm's
+ * rule for every file), and TRAMPFD_IOC_CREATE reopens the same node, so
+ * its fds inherit that.  Here: a copy of the node on a noexec tmpfs.
+ */
+TEST_F(tfd, noexec_mount_of_the_node_makes_prot_exec_mmap_eperm)
+{
+	char dir[] = "/tmp/trampfd-noexec-XXXXXX", node[64], s[32];
+	struct stat st;
+	int fd, cfd;
+	void *p;
+
+	ASSERT_EQ(0, stat(TRAMPFD_DEV, &st));
+	ASSERT_NE(NULL, mkdtemp(dir));
+	ASSERT_EQ(0, mount("none", dir, "tmpfs", MS_NOEXEC, "mode=0755"));
+	snprintf(node, sizeof(node), "%s/trampfd", dir);
+	ASSERT_EQ(0, mknod(node, S_IFCHR | 0666, st.st_rdev));
+	fd = open(node, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	cfd = ioctl(fd, TRAMPFD_IOC_CREATE, O_CLOEXEC);
+	ASSERT_LE(0, cfd);
+	configure_fd(fd, self->code, self->data);
+	configure_fd(cfd, self->code, self->data);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, cfd, 0));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_STREQ("configured", tfd_state(fd, s, sizeof(s)));
+	close(cfd);
+	close(fd);
+	EXPECT_EQ(0, umount2(dir, MNT_DETACH));
+	EXPECT_EQ(0, rmdir(dir));
+	/* The node in /dev (exec allowed) maps as usual. */
+	configure(self);
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	munmap(p, PAGE);
+}
+
 TEST_F(tfd, mmap_at_wrong_offset_is_einval)
 {
 	configure(self);
@@ -754,7 +880,8 @@ TEST_F(tfd, ioctl_with_bad_pointer_is_efault)
 TEST_F(tfd, create_with_unknown_flags_is_einval)
 {
 	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, 2)));
-	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, O_CLOEXEC)));
+	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, O_NONBLOCK)));
+	EXPECT_EQ(-EINVAL, tfd_err(ioctl(self->fd, TRAMPFD_IOC_CREATE, O_CLOEXEC | 2)));
 }
 
 static int null_entry_child(void *p)
@@ -800,10 +927,10 @@ TEST(thousand_fds_at_once)
 		maps[i] = tfd_map(fds[i], 1, &code[i], &data[i]);
 		ASSERT_NE(MAP_FAILED, maps[i]);
 	}
-	EXPECT_LE(N, tfd_fdinfo(fds[0], "trampfd-live-fds"));
+	EXPECT_LE(N, tfd_counter("live_fds"));
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, call_ok(maps[i], 0, i % 4, i)) TH_LOG("fd %d", i);
-	EXPECT_LE(N, tfd_fdinfo(fds[0], "trampfd-live-pages"));
+	EXPECT_LE(N, tfd_counter("live_pages"));
 	for (i = 0; i < N; i++) {
 		close(fds[i]);
 		munmap(maps[i], PAGE);
@@ -871,13 +998,9 @@ FIXTURE_TEARDOWN(zz_final)
 
 TEST_F(zz_final, nothing_leaked_after_all_fds_and_mappings_are_gone)
 {
-	int fd = tfd_open();
-
-	ASSERT_LE(0, fd);
-	EXPECT_EQ(1, tfd_fdinfo(fd, "trampfd-live-fds"));
-	EXPECT_EQ(0, tfd_fdinfo(fd, "trampfd-live-pages"));
-	EXPECT_LT(0, tfd_fdinfo(fd, "trampfd-faults"));
-	close(fd);
+	EXPECT_EQ(0, tfd_counter("live_fds"));
+	EXPECT_EQ(0, tfd_counter("live_pages"));
+	EXPECT_LT(0, tfd_counter("faults"));
 }
 
 TEST_HARNESS_MAIN

@@ -128,6 +128,26 @@ static inline long tfd_fdinfo(int fd, const char *key)
 	return val;
 }
 
+/*
+ * A module-wide counter (live_fds, live_pages, faults) from
+ * /sys/kernel/debug/trampfd/ (root only); -1 if it cannot be read.
+ */
+static inline long tfd_counter(const char *name)
+{
+	char path[128];
+	long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/trampfd/%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fscanf(f, "%ld", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
 /* The "trampfd-state:" string of @fd's fdinfo, into @buf. */
 static inline const char *tfd_state(int fd, char *buf, size_t len)
 {

@@ -13,6 +13,9 @@
  *	jump code_reg
  *
  * and lives at base + X * info.code_size.  The page is never writable.
+ * mmap(PROT_EXEC) fails with EPERM if the device node is on a noexec mount
+ * (a noexec /dev).  Compat tasks (ia32/x32, AArch32) get EOPNOTSUPP from
+ * every operation: the trampolines are 64-bit code.
  * See Documentation/trampfd.rst.
  */
 #ifndef _UAPI_LINUX_TRAMPFD_H
@@ -78,11 +81,23 @@ struct trampfd_info {
 	__u64 reserved[4];
 };
 
-/* Flags of TRAMPFD_IOC_CREATE. */
-#define TRAMPFD_CREATE_CLOEXEC	0x1
+/*
+ * Flags of TRAMPFD_IOC_CREATE.  TRAMPFD_CREATE_CLOEXEC is O_CLOEXEC, as for
+ * eventfd(), timerfd_create() and the other fd factories, whose value
+ * differs between architectures: it comes from <fcntl.h> (or <linux/fcntl.h>
+ * without a C library), which this header does not include because the two
+ * clash.  The kernel also accepts 1, the value of TRAMPFD_CREATE_CLOEXEC
+ * before, with the same meaning.
+ */
+#define TRAMPFD_CREATE_CLOEXEC	O_CLOEXEC
 
 #define TRAMPFD_IOC_MAGIC	0xB7
-/* Returns a new trampfd (anon inode); arg is TRAMPFD_CREATE_* flags. */
+/*
+ * Returns a new, unconfigured trampfd: a fresh open of the same device node
+ * (no path lookup; the access mode of this fd); arg is TRAMPFD_CREATE_*
+ * flags.  The new fd is on the same mount, so a noexec mount of the node
+ * applies to it too.
+ */
 #define TRAMPFD_IOC_CREATE	_IO(TRAMPFD_IOC_MAGIC, 0x01)
 #define TRAMPFD_IOC_GET_INFO	_IOR(TRAMPFD_IOC_MAGIC, 0x02, struct trampfd_info)
 

@@ -15,6 +15,7 @@ use trampfd_hosttest::uapi;
 const PROG: &str = r#"
 #include <stdio.h>
 #include <stddef.h>
+#include <fcntl.h>
 #include <linux/trampfd.h>
 int main(void)
 {

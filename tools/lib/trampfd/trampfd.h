@@ -33,7 +33,8 @@
  *
  * Every function that can fail returns NULL (or -1) with errno set and
  * leaves the library as it was: ENOENT/ENODEV without the device, EMFILE
- * or ENFILE at an fd limit, EAGAIN or ENOMEM when the RLIMIT_MEMLOCK charge
+ * or ENFILE at an fd limit (EMFILE also at the module's per-user limit,
+ * max_user_trampfds), EPERM if /dev is mounted noexec, EAGAIN or ENOMEM when the RLIMIT_MEMLOCK charge
  * or the page allocation fails, EINVAL for a bad argument, EBADF for a
  * TRAMPFD_FD that is not a trampfd.  Nothing ever falls back to
  * writable+executable memory, and nothing aborts.
