@@ -16,7 +16,6 @@ use core::sync::atomic::AtomicU32;
 use kernel::{
     alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
     bindings,
-    error::to_result,
     fs::{File, Kiocb},
     iov::IovIterSource,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
@@ -32,23 +31,10 @@ use kernel::{
 
 use crate::arch::{Encoder, Native};
 use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
+use crate::ffi;
 use crate::stats;
 use crate::uapi;
-use crate::vma::{FaultError, FaultProvider, VmOps};
-
-extern "C" {
-    /// `TASK_SIZE_MAX`; see `helpers.c`.
-    fn trampfd_task_size_max() -> core::ffi::c_ulong;
-    /// Charges one page to RLIMIT_MEMLOCK; see `helpers.c`.
-    fn trampfd_memlock_charge(mm: *mut core::ffi::c_void) -> core::ffi::c_int;
-    /// Undoes `trampfd_memlock_charge`; see `helpers.c`.
-    fn trampfd_memlock_uncharge(mm: *mut core::ffi::c_void);
-    /// Opens `file`'s device node again into a new fd; see `helpers.c`.
-    fn trampfd_reopen(file: *mut core::ffi::c_void, cloexec: bool) -> core::ffi::c_int;
-    /// Syncs the instruction cache with a freshly written page; see
-    /// `helpers.c`.
-    fn trampfd_flush_icache_page(page: *mut core::ffi::c_void);
-}
+use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 
 /// Module-wide limit of live trampfds (module parameter `max_trampfds`).
 pub static MAX_TRAMPFDS: AtomicU32 = AtomicU32::new(0);
@@ -99,10 +85,8 @@ impl Trampfd {
     }
 
     fn user_space() -> UserSpace {
-        // SAFETY: `trampfd_task_size_max` only reads a constant or per-boot value.
-        let end = unsafe { trampfd_task_size_max() };
         UserSpace {
-            user_end: end as u64,
+            user_end: ffi::task_size_max(),
         }
     }
 }
@@ -124,7 +108,7 @@ impl PinnedDrop for Trampfd {
             // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
             // this undoes the charge taken in `mmap` on the same mm. No lock
             // of ours is held.
-            unsafe { trampfd_memlock_uncharge(self.owner.as_raw().cast()) };
+            unsafe { ffi::memlock_uncharge(&self.owner) };
         }
         stats::dec(&stats::LIVE_FDS);
     }
@@ -153,9 +137,7 @@ impl FaultProvider for Trampfd {
             if !ok {
                 return Err(FaultError::Oom);
             }
-            // SAFETY: `page` is a valid page of ours; the helper only
-            // performs cache maintenance on its kernel address range.
-            unsafe { trampfd_flush_icache_page(page.as_ptr().cast()) };
+            ffi::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);
         }
@@ -224,8 +206,7 @@ impl MiscDevice for Trampfd {
         if flags & vmf::WRITE != 0 {
             return Err(EACCES);
         }
-        // SAFETY: reading a field of the vma being set up by this call.
-        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
+        let pgoff = vma.pgoff();
         if pgoff as u64 != uapi::CODE_MMAP_OFFSET || vma.end() - vma.start() != PAGE_SIZE {
             return Err(EINVAL);
         }
@@ -245,7 +226,7 @@ impl MiscDevice for Trampfd {
             }
             // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
             // is held for writing during this callback, as required.
-            to_result(unsafe { trampfd_memlock_charge(vma.mm().as_raw().cast()) })?;
+            unsafe { ffi::memlock_charge(vma.mm()) }?;
             inner.charged = true;
             inner.config.map().map_err(desc_err)?;
         }
@@ -263,13 +244,7 @@ impl MiscDevice for Trampfd {
                 if arg & !uapi::CREATE_CLOEXEC != 0 {
                     return Err(EINVAL);
                 }
-                // SAFETY: `file` is a valid open file for this call.
-                let fd = unsafe {
-                    trampfd_reopen(file.as_ptr().cast(), arg & uapi::CREATE_CLOEXEC != 0)
-                };
-                if fd < 0 {
-                    return Err(Error::from_errno(fd));
-                }
+                let fd = ffi::reopen(file, arg & uapi::CREATE_CLOEXEC != 0)?;
                 Ok(fd as isize)
             }
             uapi::IOC_GET_INFO => {
