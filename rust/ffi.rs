@@ -9,11 +9,13 @@
 //! `kernel` crate's types and states what its caller must guarantee. No
 //! other file of the module declares an `extern "C"` item.
 
+#[cfg(target_arch = "x86_64")]
+use kernel::mm::virt::VmaNew;
 use kernel::{
     bindings,
     error::{to_result, Error, Result},
     fs::File,
-    mm::{virt::VmaNew, Mm},
+    mm::Mm,
     page::Page,
 };
 
