@@ -17,7 +17,6 @@
 use kernel::{
     alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
     bindings,
-    error::to_result,
     fs::{File, Kiocb},
     iov::IovIterSource,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
@@ -33,34 +32,18 @@ use kernel::{
 
 use crate::arch::{Encoder, Native};
 use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
+use crate::ffi;
 use crate::stats;
 use crate::uapi;
 use crate::users::Charge;
-use crate::vma::{FaultError, FaultProvider, VmOps};
-
-extern "C" {
-    /// `TASK_SIZE_MAX`; see `helpers.c`.
-    fn trampfd_task_size_max() -> core::ffi::c_ulong;
-    /// Charges one page to RLIMIT_MEMLOCK; see `helpers.c`.
-    fn trampfd_memlock_charge(mm: *mut core::ffi::c_void) -> core::ffi::c_int;
-    /// Undoes `trampfd_memlock_charge`; see `helpers.c`.
-    fn trampfd_memlock_uncharge(mm: *mut core::ffi::c_void);
-    /// Opens `file`'s device node again into a new fd; see `helpers.c`.
-    fn trampfd_reopen(file: *mut core::ffi::c_void, cloexec: bool) -> core::ffi::c_int;
-    /// Syncs the instruction cache with a freshly written page; see
-    /// `helpers.c`.
-    fn trampfd_flush_icache_page(page: *mut core::ffi::c_void);
-    /// `in_compat_syscall()`; see `helpers.c`.
-    fn trampfd_in_compat_syscall() -> bool;
-}
+use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 
 /// Refuses compat callers (an ia32 or x32 system call on x86-64, an AArch32
 /// task on arm64) with `EOPNOTSUPP`: both devices produce 64-bit code, and
 /// a compat task could not use it. Checked first in every operation of both
 /// devices, so a refusal never depends on, or changes, the fd's state.
 pub fn refuse_compat() -> Result {
-    // SAFETY: the helper only reads the current task's syscall state.
-    if unsafe { trampfd_in_compat_syscall() } {
+    if ffi::in_compat_syscall() {
         Err(EOPNOTSUPP)
     } else {
         Ok(())
@@ -119,10 +102,8 @@ impl Trampfd {
     }
 
     fn user_space() -> UserSpace {
-        // SAFETY: `trampfd_task_size_max` only reads a constant or per-boot value.
-        let end = unsafe { trampfd_task_size_max() };
         UserSpace {
-            user_end: end as u64,
+            user_end: ffi::task_size_max(),
         }
     }
 }
@@ -144,7 +125,7 @@ impl PinnedDrop for Trampfd {
             // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
             // this undoes the charge taken in `mmap` on the same mm. No lock
             // of ours is held.
-            unsafe { trampfd_memlock_uncharge(self.owner.as_raw().cast()) };
+            unsafe { ffi::memlock_uncharge(&self.owner) };
         }
         stats::dec(&stats::LIVE_FDS);
     }
@@ -176,9 +157,7 @@ impl FaultProvider for Trampfd {
             if !ok {
                 return Err(FaultError::Bug);
             }
-            // SAFETY: `page` is a valid page of ours; the helper only
-            // performs cache maintenance on its kernel address range.
-            unsafe { trampfd_flush_icache_page(page.as_ptr().cast()) };
+            ffi::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);
         }
@@ -246,8 +225,7 @@ impl MiscDevice for Trampfd {
         if flags & vmf::WRITE != 0 {
             return Err(EACCES);
         }
-        // SAFETY: reading a field of the vma being set up by this call.
-        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
+        let pgoff = vma.pgoff();
         if pgoff as u64 != uapi::CODE_MMAP_OFFSET || vma.end() - vma.start() != PAGE_SIZE {
             return Err(EINVAL);
         }
@@ -270,7 +248,7 @@ impl MiscDevice for Trampfd {
             frozen.map().map_err(desc_err)?;
             // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
             // is held for writing during this callback, as required.
-            to_result(unsafe { trampfd_memlock_charge(vma.mm().as_raw().cast()) })?;
+            unsafe { ffi::memlock_charge(vma.mm()) }?;
             inner.config = frozen;
             inner.charged = true;
         }
@@ -288,11 +266,7 @@ impl MiscDevice for Trampfd {
                 if arg & !cloexec != 0 {
                     return Err(EINVAL);
                 }
-                // SAFETY: `file` is a valid open file for this call.
-                let fd = unsafe { trampfd_reopen(file.as_ptr().cast(), arg & cloexec != 0) };
-                if fd < 0 {
-                    return Err(Error::from_errno(fd));
-                }
+                let fd = ffi::reopen(file, arg & cloexec != 0)?;
                 Ok(fd as isize)
             }
             uapi::IOC_GET_INFO => {

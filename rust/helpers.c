@@ -28,6 +28,21 @@ void trampfd_get_page(struct page *page)
 }
 
 /*
+ * The vma and page offset of a fault: fields of an anonymous struct inside
+ * struct vm_fault, which Rust would otherwise reach through bindgen's
+ * generated names.
+ */
+struct vm_area_struct *trampfd_vmf_vma(struct vm_fault *vmf)
+{
+	return vmf->vma;
+}
+
+unsigned long trampfd_vmf_pgoff(struct vm_fault *vmf)
+{
+	return vmf->pgoff;
+}
+
+/*
  * Make the instructions just written into @page through the kernel's linear
  * map visible to instruction fetch through any mapping of it: on arm64 clean
  * the data cache and invalidate the instruction cache to the point of

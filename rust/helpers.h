@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Prototypes of the C helpers in helpers.c, called from the Rust side. */
+/*
+ * Prototypes of the C helpers in helpers.c, called from the Rust side;
+ * rust/ffi.rs declares each one once, with the same types.
+ */
 #ifndef TRAMPFD_HELPERS_H
 #define TRAMPFD_HELPERS_H
 
@@ -9,8 +12,11 @@ struct file;
 struct mm_struct;
 struct page;
 struct vm_area_struct;
+struct vm_fault;
 
 void trampfd_get_page(struct page *page);
+struct vm_area_struct *trampfd_vmf_vma(struct vm_fault *vmf);
+unsigned long trampfd_vmf_pgoff(struct vm_fault *vmf);
 void trampfd_flush_icache_page(struct page *page);
 unsigned long trampfd_task_size_max(void);
 bool trampfd_in_compat_syscall(void);

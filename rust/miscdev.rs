@@ -35,6 +35,27 @@ pub struct ModeMiscDevice<T> {
     _t: PhantomData<T>,
 }
 
+// The `kernel` crate's `open` callback casts the registered `miscdevice`
+// to a `MiscDeviceRegistration<T>`: this wrapper must have its layout. Checked
+// for the module's own device types; the need goes away once upstream's
+// `MiscDeviceOptions` can carry the node mode (it has only `name` in 7.3),
+// when `MiscDeviceRegistration::register` can be used directly.
+const _: () = {
+    use core::mem::{align_of, size_of};
+    use kernel::miscdevice::MiscDeviceRegistration;
+    type T = crate::device::Trampfd;
+    assert!(size_of::<ModeMiscDevice<T>>() == size_of::<MiscDeviceRegistration<T>>());
+    assert!(align_of::<ModeMiscDevice<T>>() == align_of::<MiscDeviceRegistration<T>>());
+};
+#[cfg(target_arch = "x86_64")]
+const _: () = {
+    use core::mem::{align_of, size_of};
+    use kernel::miscdevice::MiscDeviceRegistration;
+    type T = crate::zpoline::Zpoline;
+    assert!(size_of::<ModeMiscDevice<T>>() == size_of::<MiscDeviceRegistration<T>>());
+    assert!(align_of::<ModeMiscDevice<T>>() == align_of::<MiscDeviceRegistration<T>>());
+};
+
 // SAFETY: `misc_deregister` may be called from any thread.
 unsafe impl<T> Send for ModeMiscDevice<T> {}
 // SAFETY: no `&self` method touches `inner`.

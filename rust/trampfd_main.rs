@@ -28,6 +28,7 @@ use kernel::prelude::*;
 pub mod arch;
 pub mod desc;
 pub mod device;
+pub mod ffi;
 pub mod miscdev;
 pub mod stats;
 pub mod uapi;

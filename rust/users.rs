@@ -19,11 +19,7 @@ use kernel::{
     rbtree::{RBTree, RBTreeNode},
 };
 
-extern "C" {
-    /// The current task's real uid in the initial user namespace; see
-    /// `helpers.c`.
-    fn trampfd_current_uid() -> u32;
-}
+use crate::ffi;
 
 /// Live trampfds a single user may hold (module parameter
 /// `max_user_trampfds`).
@@ -58,8 +54,7 @@ impl Charge {
     /// user holds `max_user_trampfds` already, `ENOMEM` if the count cannot
     /// be allocated. A refusal changes nothing.
     pub fn new() -> Result<Charge> {
-        // SAFETY: the helper only reads the current task's credentials.
-        let uid = unsafe { trampfd_current_uid() };
+        let uid = ffi::current_uid();
         let max = MAX_USER_TRAMPFDS.load(Ordering::Relaxed);
         let mut users = USERS.lock();
         let tree = users.get_or_insert_with(RBTree::new);

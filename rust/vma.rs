@@ -7,6 +7,15 @@
 //! one covers exactly what trampfd needs: a mapping backed by pages that a
 //! [`FaultProvider`] owns and that the page tables reference, one reference
 //! per fault.
+//!
+//! Why a fault handler and not `VmaNew::set_mixedmap()` +
+//! `vm_insert_page()` at mmap time (which the `kernel` crate does offer):
+//! `madvise(MADV_DONTNEED)` (or a memory-trimming allocator walking the
+//! address space) zaps the page table entry, and a mixed map without
+//! `.fault` then gets `SIGBUS` at the next call, while this handler serves
+//! the same page again (test: `madv_dontneed_then_call_refaults_the_same_code`).
+//! It also keeps the page lazy: a trampfd that is mapped but never called
+//! costs no page, and fork children fault the page in when they use it.
 
 use core::{
     marker::PhantomData,
@@ -14,9 +23,21 @@ use core::{
 };
 use kernel::{bindings, mm::virt::VmaNew, page::Page, prelude::*};
 
-extern "C" {
-    /// `get_page()` (a static inline in C); see `helpers.c`.
-    fn trampfd_get_page(page: *mut core::ffi::c_void);
+use crate::ffi;
+
+/// What the module reads of a vma being set up that [`VmaNew`] has no
+/// accessor for.
+pub trait VmaNewExt {
+    /// The mapping's offset into its file, in pages (`vm_pgoff`).
+    fn pgoff(&self) -> usize;
+}
+
+impl VmaNewExt for VmaNew {
+    fn pgoff(&self) -> usize {
+        // SAFETY: `self` is a valid vma for the borrow; `vm_pgoff` is plain
+        // data that only the mmap caller (us, during this call) changes.
+        unsafe { (*self.as_ptr()).vm_pgoff }
+    }
 }
 
 /// Why a fault could not be served.
@@ -81,19 +102,18 @@ impl<T: FaultProvider> VmOps<T> {
     /// [`VmOps::install`] installed these operations.
     unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
         // SAFETY: `vmf` is valid for the duration of this call.
-        let (vma, pgoff) = unsafe { ((*vmf).__bindgen_anon_1.vma, (*vmf).__bindgen_anon_1.pgoff) };
+        let (vma, pgoff) = unsafe { ffi::vmf_vma_pgoff(vmf) };
         // SAFETY: `install` stored a `&T` in `vm_private_data` of this vma
         // (fork and mremap copy it with the vma), and its contract keeps
         // the `T` alive while the vma exists.
         let provider = unsafe { &*(*vma).vm_private_data.cast::<T>().cast_const() };
         let result = provider.fault_page(pgoff, &mut |page| {
-            // SAFETY: `page` is valid during this call; the reference taken
-            // here is the one the page table entry will own, which `finish_fault`
-            // consumes. `vmf` is valid (see above).
-            unsafe {
-                trampfd_get_page(page.as_ptr().cast());
-                (*vmf).page = page.as_ptr();
-            }
+            // The reference taken here is the one the page table entry
+            // will own, which `finish_fault` consumes.
+            ffi::get_page(page);
+            // SAFETY: `vmf` is valid (see above); `page` now has the
+            // reference the mm takes over.
+            unsafe { (*vmf).page = page.as_ptr() };
         });
         match result {
             Ok(()) => 0,

@@ -44,25 +44,9 @@ use kernel::{
 
 use crate::arch::zpoline::{render_page, SLED_LEN};
 use crate::device::refuse_compat;
+use crate::ffi;
 use crate::uapi::{self, ZpolineCfg};
-use crate::vma::{FaultError, FaultProvider, VmOps};
-
-extern "C" {
-    /// `TASK_SIZE_MAX`; see `helpers.c`.
-    fn trampfd_task_size_max() -> core::ffi::c_ulong;
-    /// Policy check; see `helpers.c`.
-    fn trampfd_zpoline_allowed(gid: u32) -> bool;
-    /// SMEP and SMAP both in force; see `helpers.c`.
-    fn trampfd_zpoline_cpu_protects_null() -> bool;
-    /// Protection keys present and enabled; see `helpers.c`.
-    fn trampfd_zpoline_pkeys_enabled() -> bool;
-    /// The vma carries a protection key (execute-only); see `helpers.c`.
-    fn trampfd_vma_xom(vma: *mut core::ffi::c_void) -> bool;
-    /// Maps `file` at address 0; see `helpers.c`.
-    fn trampfd_zpoline_map(file: *mut core::ffi::c_void, xom: *mut bool) -> core::ffi::c_int;
-    /// Sets `VM_SEALED`; see `helpers.c`.
-    fn trampfd_vma_seal(vma: *mut core::ffi::c_void);
-}
+use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 
 /// Group allowed to install (module parameter `zpoline_gid`; `u32::MAX`:
 /// none).
@@ -119,23 +103,18 @@ impl Zpoline {
         if cfg.flags & !uapi::ZPOLINE_INSTALL_FLAGS != 0 || cfg.reserved != 0 || cfg.hook == 0 {
             return Err(EINVAL);
         }
-        // SAFETY: reads a constant (or per-boot) value.
-        let end = unsafe { trampfd_task_size_max() } as u64;
-        if cfg.hook >= end {
+        if cfg.hook >= ffi::task_size_max() {
             return Err(EFAULT);
         }
-        // SAFETY: the helper only inspects the current task's credentials.
-        if !unsafe { trampfd_zpoline_allowed(ZPOLINE_GID.load(Ordering::Relaxed)) } {
+        if !ffi::zpoline_allowed(ZPOLINE_GID.load(Ordering::Relaxed)) {
             return Err(EPERM);
         }
-        // SAFETY: reads the boot CPU's feature bits, fixed after boot.
-        if !unsafe { trampfd_zpoline_cpu_protects_null() } {
+        if !ffi::zpoline_cpu_protects_null() {
             return Err(ENXIO);
         }
         let require_xom = cfg.flags & uapi::ZPOLINE_INSTALL_REQUIRE_XOM != 0
             || ZPOLINE_REQUIRE_XOM.load(Ordering::Relaxed);
-        // SAFETY: reads the boot CPU's feature bits, fixed after boot.
-        if require_xom && !unsafe { trampfd_zpoline_pkeys_enabled() } {
+        if require_xom && !ffi::zpoline_pkeys_enabled() {
             return Err(EOPNOTSUPP);
         }
         Ok(require_xom)
@@ -187,15 +166,16 @@ impl Zpoline {
             }
         };
         *self.page.lock() = Some(page);
-        let mut xom = false;
-        // SAFETY: `file` is valid for this call; the helper maps it, which
-        // calls our mmap while `state` is INSTALLING. No lock of ours is held
-        // (the fault handler takes `page` under the mmap lock).
-        let ret = unsafe { trampfd_zpoline_map(file.as_ptr().cast(), &mut xom) };
-        if ret < 0 {
-            self.state.store(IDLE, Ordering::Release);
-            return Err(Error::from_errno(ret));
-        }
+        // SAFETY: the helper maps `file`, which calls our mmap while `state`
+        // is INSTALLING. No lock of ours is held (the fault handler takes
+        // `page` under the mmap lock).
+        let xom = match unsafe { ffi::zpoline_map(file) } {
+            Ok(xom) => xom,
+            Err(e) => {
+                self.state.store(IDLE, Ordering::Release);
+                return Err(e);
+            }
+        };
         self.state.store(INSTALLED, Ordering::Release);
         let result = if xom { uapi::ZPOLINE_RESULT_XOM } else { 0 };
         writer.write_slice(&cfg.reply(result, SLED_LEN as u32))?;
@@ -232,24 +212,18 @@ impl MiscDevice for Zpoline {
         if flags & (vmf::WRITE | vmf::SHARED | vmf::MAYSHARE) != 0 {
             return Err(EPERM);
         }
-        // SAFETY: reading a field of the vma being set up by this call.
-        if unsafe { (*vma.as_ptr()).vm_pgoff } != 0 {
+        if vma.pgoff() != 0 {
             return Err(EPERM);
         }
         // do_mmap() gave the vma the execute-only key, if it could.
         if device.require_xom.load(Ordering::Acquire) {
-            // SAFETY: `vma` is the vma being set up by this mmap call (mmap
-            // lock held for writing); the helper only reads its flags.
-            let xom = unsafe { trampfd_vma_xom(vma.as_ptr().cast()) };
-            if !xom {
+            if !ffi::vma_xom(vma) {
                 return Err(ENOSPC);
             }
         }
         vma.try_clear_maywrite()?;
         vma.set_dontexpand();
-        // SAFETY: `vma` is being set up by this mmap call (mmap lock held for
-        // writing), which is when its flags may change.
-        unsafe { trampfd_vma_seal(vma.as_ptr().cast()) };
+        ffi::vma_seal(vma);
         // SAFETY: `device` is the private data of `vma->vm_file`, freed only
         // in the file's release, after every vma referencing the file is gone.
         unsafe { VmOps::<Zpoline>::install(vma, &device) };

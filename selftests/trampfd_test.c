@@ -323,6 +323,25 @@ TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
 	ASSERT_EQ(0, munmap(p, PAGE));
 }
 
+/*
+ * The page is served by a fault handler, not inserted with vm_insert_page()
+ * at mmap time: MADV_DONTNEED zaps the page table entry and the next call
+ * faults the same code back in (a mixed map without .fault would SIGBUS).
+ */
+TEST_F(tfd, madv_dontneed_then_call_refaults_the_same_code)
+{
+	static unsigned char before[PAGE];
+	void *p = tfd_map(self->fd, 4, self->code, self->data);
+
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, call_ok(p, 2, 2, 0xd002));
+	memcpy(before, p, PAGE);
+	ASSERT_EQ(0, madvise(p, PAGE, MADV_DONTNEED));
+	ASSERT_EQ(0, call_ok(p, 2, 2, 0xd002));
+	EXPECT_EQ(0, memcmp(before, p, PAGE));
+	ASSERT_EQ(0, munmap(p, PAGE));
+}
+
 static int fork_child_call(void *p)
 {
 	return call_ok(p, 1, 1, 0xd001);
