@@ -124,9 +124,10 @@ TEST_F(tfd, full_page_reaches_every_target_with_its_data)
 static const __u32 slot_words[6] = { 0x580000d0, 0xf9400210, 0x580000d1,
 				     0xf9400231, 0xd61f0200, 0 };
 #elif defined(__riscv)
-/* Six instruction words of a slot (t1 code, t2 data). */
-static const __u32 slot_words[6] = { 0x00000317, 0x02033383, 0x01833303,
-				     0x00033303, 0x0003b383, 0x00030067 };
+/* lpad 0, six instruction words of a slot (t1 code, t2 data) and a zero word. */
+static const __u32 slot_words[8] = { 0x00000017, 0x00000317, 0x02433383,
+				     0x01c33303, 0x00033303, 0x0003b383,
+				     0x00030067, 0 };
 #endif
 
 TEST_F(tfd, page_bytes_are_the_documented_encoding)
@@ -150,11 +151,11 @@ TEST_F(tfd, page_bytes_are_the_documented_encoding)
 #else
 	/* Instruction words, then the two literals, then filler. */
 	EXPECT_EQ(0, memcmp(s1, slot_words, sizeof(slot_words)));
-	memcpy(&imm, s1 + 24, 8);
+	memcpy(&imm, s1 + sizeof(slot_words), 8);
 	EXPECT_EQ((uintptr_t)&self->code[1], imm);
-	memcpy(&imm, s1 + 32, 8);
+	memcpy(&imm, s1 + sizeof(slot_words) + 8, 8);
 	EXPECT_EQ((uintptr_t)&self->data[1], imm);
-	for (i = 40; i < SLOT; i++)
+	for (i = sizeof(slot_words) + 16; i < SLOT; i++)
 		ASSERT_EQ(TFD_FILL, s1[i]) TH_LOG("offset %d", i);
 #endif
 	for (i = 2 * SLOT; i < PAGE; i++)
@@ -619,6 +620,27 @@ TEST_F(tfd, data_only_register_is_eopnotsupp_as_code_register)
 {
 	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_DATA_ONLY, self->code));
 	EXPECT_EQ(0, tfd_write_data(self->fd, TFD_REG_DATA_ONLY, self->data));
+}
+#endif
+
+#ifdef TFD_REG_DATA_ONLY_2
+/* riscv64: "jr t2" is exempt from Zicfilp's landing-pad check. */
+TEST_F(tfd, landing_pad_exempt_register_is_eopnotsupp_as_code_register)
+{
+	void *p;
+
+	EXPECT_EQ(-EOPNOTSUPP, tfd_write_code(self->fd, 1, TFD_REG_DATA_ONLY_2, self->code));
+	/* Refused before anything was stored: the fd is still unconfigured. */
+	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE,
+				   self->fd, 0));
+	EXPECT_EQ(ENODATA, errno);
+	/* As data register it works (the shims read t2). */
+	ASSERT_EQ(0, tfd_write_code(self->fd, 1, TFD_CODE_REG, self->code));
+	ASSERT_EQ(0, tfd_write_data(self->fd, TFD_REG_DATA_ONLY_2, self->data));
+	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, call_ok(p, 0, 0, 0xd000));
+	munmap(p, PAGE);
 }
 #endif
 

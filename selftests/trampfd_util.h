@@ -21,8 +21,8 @@
 /*
  * The architecture under test: slot size, the registers the tests use
  * (code, data, a second accepted data register seen by shim_alt), refused
- * registers, a register accepted only as data register (arches that have
- * one), the accepted masks and the filler byte of unused slots.
+ * registers, registers accepted only as data register (arches that have
+ * them), the accepted masks and the filler byte of unused slots.
  */
 #define TFD_CODE_REG	TRAMPFD_NATIVE_CODE_REG
 #define TFD_DATA_REG	TRAMPFD_NATIVE_DATA_REG
@@ -59,7 +59,8 @@
 #define TFD_REG_CALLEE_SAVED	8	/* s0 */
 #define TFD_REG_UNKNOWN		32
 #define TFD_REG_DATA_ONLY	TRAMPFD_RISCV64_T0	/* "jr t0" is a return */
-#define TFD_CODE_REGS	(0xf00000c0u)	/* t1, t2, t3 .. t6 */
+#define TFD_REG_DATA_ONLY_2	TRAMPFD_RISCV64_T2	/* "jr t2" skips lpad */
+#define TFD_CODE_REGS	(0xf0000040u)	/* t1, t3 .. t6 */
 #define TFD_DATA_REGS	(0xf00000e0u)	/* t0 .. t6 */
 #define TFD_FILL	0x00	/* illegal instruction */
 #else

@@ -2,34 +2,55 @@
 
 //! riscv64 trampolines.
 //!
-//! One slot is 64 bytes (64 per 4 KiB page): six 32-bit instructions (no
-//! compressed encodings, so no dependency on the C extension) and two
-//! PC-relative literals. With code register t1 (x6) and data register t2
-//! (x7):
+//! One slot is 64 bytes (64 per 4 KiB page): a landing pad, six 32-bit
+//! instructions (no compressed encodings, so no dependency on the C
+//! extension) and two PC-relative literals. With code register t1 (x6) and
+//! data register t2 (x7):
 //!
 //! ```text
 //! off  word        instruction
-//!  0   00 00 03 17 auipc t1, 0         t1 = address of this slot
-//!  4   02 03 33 83 ld    t2, 32(t1)    t2 = literal at off 32 (&data_table[X])
-//!  8   01 83 33 03 ld    t1, 24(t1)    t1 = literal at off 24 (&code_table[X])
-//! 12   00 03 33 03 ld    t1, 0(t1)     t1 = code_table[X]
-//! 16   00 03 b3 83 ld    t2, 0(t2)     t2 = data_table[X]
-//! 20   00 03 00 67 jr    t1            jalr zero, 0(t1): a jump, ra untouched
-//! 24   <u64>       .dword &code_table[X]
-//! 32   <u64>       .dword &data_table[X]
-//! 40   00 ...      filler: an all-zero parcel is an illegal instruction
+//!  0   00 00 00 17 lpad  0             Zicfilp landing pad, label 0 (= auipc zero, 0)
+//!  4   00 00 03 17 auipc t1, 0         t1 = slot + 4
+//!  8   02 43 33 83 ld    t2, 36(t1)    t2 = literal at off 40 (&data_table[X])
+//! 12   01 c3 33 03 ld    t1, 28(t1)    t1 = literal at off 32 (&code_table[X])
+//! 16   00 03 33 03 ld    t1, 0(t1)     t1 = code_table[X]
+//! 20   00 03 b3 83 ld    t2, 0(t2)     t2 = data_table[X]
+//! 24   00 03 00 67 jr    t1            jalr zero, 0(t1): a jump, ra untouched
+//! 28   00 00 00 00                     never reached (illegal instruction)
+//! 32   <u64>       .dword &code_table[X]
+//! 40   <u64>       .dword &data_table[X]
+//! 48   00 ...      filler: an all-zero parcel is an illegal instruction
 //! ```
 //!
 //! (Words are shown as the big-endian value; memory holds them
 //! little-endian.) The data literal is loaded first, while the code register
-//! still holds the slot address.
+//! still holds the address `auipc` computed; `auipc` sits at offset 4, after
+//! the landing pad, so each load's offset is the literal's slot offset
+//! minus 4.
+//!
+//! Landing pad (Zicfilp): a caller that calls the slot indirectly (through
+//! any register but ra, t0 or t2) with landing pads enforced must land on an
+//! `lpad`, so the slot starts with `lpad 0`. Label 0 means no label check:
+//! t2 (x7), the label register, is neither read nor changed by it. Without
+//! Zicfilp, or with landing pads off, `lpad` is `auipc zero, 0`, a HINT that
+//! does nothing. The slot's own `jr` goes through t1 or t3..t6, never through
+//! ra, t0 or t2, so it is a tracked jump: with landing pads enforced the
+//! target must start with an `lpad` as well (every address-taken function
+//! compiled for Zicfilp does).
 //!
 //! Register choice: the temporaries t0..t6 (x5..x7, x28..x31) are
 //! caller-saved and carry no argument, so the argument registers, sp, ra, gp
-//! and tp reach the target unchanged. t2 is the psABI static chain register,
-//! hence the recommended data register. t0 is refused as code register:
+//! and tp reach the target unchanged. t0 and t2 are refused as code register:
 //! `jr t0` is the alternate-link-register form that return-address-stack
-//! predictors treat as a function return.
+//! predictors treat as a function return, and Zicfilp exempts both `jr t0`
+//! (a return) and `jr t2` (a "software-guarded" jump) from the landing-pad
+//! check, so a slot jumping through either would reach any instruction, not
+//! only landing pads. Both stay accepted as data register. A data value in
+//! t2 arrives as the target's landing-pad label: harmless for an `lpad 0`
+//! target, a landing-pad fault for a target whose `lpad` has a non-zero label
+//! that the value's bits 31..12 do not match. With any other data register
+//! the caller's t2 reaches the target unchanged, so a label set by the caller
+//! is checked by the target as if it had been called directly.
 
 use super::{put_literal_slot, Encoder};
 
@@ -37,7 +58,8 @@ use super::{put_literal_slot, Encoder};
 pub const T0: u32 = 5;
 /// t1 (x6): the recommended code register.
 pub const T1: u32 = 6;
-/// t2 (x7): the static chain register; the recommended data register.
+/// t2 (x7): the psABI static chain register and the Zicfilp landing-pad
+/// label register; data register only.
 pub const T2: u32 = 7;
 /// t3 (x28).
 pub const T3: u32 = 28;
@@ -50,9 +72,12 @@ pub const SP: u32 = 2;
 /// a0 (x10): first argument register; forbidden.
 pub const A0: u32 = 10;
 
+/// Offset of `auipc` inside a slot, after the landing pad: the address the
+/// code register holds for the two literal loads.
+const AUIPC_AT: u32 = 4;
 /// Offsets of the two literals inside a slot.
-const CODE_LIT: u32 = 24;
-const DATA_LIT: u32 = 32;
+const CODE_LIT: u32 = 32;
+const DATA_LIT: u32 = 40;
 /// Bit mask of t3..t6.
 const T3_T6: u32 = 0xf << T3;
 
@@ -63,6 +88,13 @@ pub struct Riscv64;
 fn auipc0(rd: u32) -> u32 {
     (rd << 7) | 0x17
 }
+
+/// `lpad 0`: the Zicfilp landing pad `auipc zero, imm20` with label
+/// (imm20) 0, which skips the check of t2 against the label.
+const LPAD0: u32 = 0x0000_0017;
+/// Word 7 (offset 28), between `jr` and the literals: never executed; all
+/// zero, an illegal instruction, like the filler.
+const NEVER: u32 = 0x0000_0000;
 
 /// `ld rd, imm(rs1)`: I-type, opcode 0x03, funct3 3 (`imm` < 2048).
 fn ld(rd: u32, imm: u32, rs1: u32) -> u32 {
@@ -78,19 +110,28 @@ impl Encoder for Riscv64 {
     const ARCH: u32 = 3;
     const CODE_SIZE: usize = 64;
     const TRAP_FILL: u8 = 0x00;
-    const CODE_REGS: u32 = (1 << T1) | (1 << T2) | T3_T6;
+    const CODE_REGS: u32 = (1 << T1) | T3_T6;
     const DATA_REGS: u32 = (1 << T0) | (1 << T1) | (1 << T2) | T3_T6;
     const KNOWN_REGS: u32 = u32::MAX;
 
     fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
         out.fill(Self::TRAP_FILL);
         let words = [
+            // Off 0: the landing pad of an indirect call into the slot.
+            LPAD0,
+            // Off 4: code_reg = slot + 4.
             auipc0(code_reg),
-            ld(data_reg, DATA_LIT, code_reg),
-            ld(code_reg, CODE_LIT, code_reg),
+            // Off 8, 12: the literals, relative to slot + 4; data first,
+            // while code_reg still holds the address.
+            ld(data_reg, DATA_LIT - AUIPC_AT, code_reg),
+            ld(code_reg, CODE_LIT - AUIPC_AT, code_reg),
+            // Off 16, 20: through the literals into the tables.
             ld(code_reg, 0, code_reg),
             ld(data_reg, 0, data_reg),
+            // Off 24: jump (not a call) to code_table[X].
             jr(code_reg),
+            // Off 28: never reached.
+            NEVER,
         ];
         put_literal_slot(
             out,

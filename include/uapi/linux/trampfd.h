@@ -140,9 +140,14 @@ struct trampfd_info {
 
 /*
  * riscv64 register numbers: TRAMPFD_RISCV64_X(n) is xn, n = 0 .. 31.
- * Accepted: the temporaries T0 .. T6, except T0 as code register (a "jr t0"
- * is predicted as a function return).  T1 is the recommended code register
- * and T2 (the psABI static chain register) the recommended data register.
+ * Accepted code registers: T1 (recommended) and T3 .. T6.  T0 and T2 are
+ * refused as code register (EOPNOTSUPP): Zicfilp exempts "jr t0" (a return)
+ * and "jr t2" (a software-guarded jump) from the landing-pad check, and
+ * "jr t0" is also predicted as a function return.  Accepted data registers:
+ * T0 .. T6.  T2 (the psABI static chain register) is the recommended data
+ * register; it is also the Zicfilp landing-pad label register, so a target
+ * whose "lpad" has a non-zero label needs another data register (see
+ * Documentation/trampfd.rst).  Every slot starts with "lpad 0".
  */
 #define TRAMPFD_RISCV64_X(n)	(n)
 #define TRAMPFD_RISCV64_T0	5

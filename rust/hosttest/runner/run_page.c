@@ -10,8 +10,9 @@
  * the tables there, maps the page read+exec, calls every trampoline with
  * eight arguments and checks that the target saw the right data register
  * and the arguments, then checks that the tables are live (a changed entry
- * is seen by the next call) and that the filler traps.  Prints one line per
- * check; exits non-zero on the first failure.
+ * is seen by the next call) and that the never-executed words of slot 0
+ * (SLOT_TRAPS) and the first unused slot trap.  Prints one line per check;
+ * exits non-zero on the first failure.
  *
  * "bti" (arm64): also call, through slot 0, a target that starts with
  * "bti c" in a PROT_BTI page (must work: the trampoline's "br x16/x17" is
@@ -30,6 +31,18 @@
 #define TABLES 0x10000000UL
 #define PAGE 4096
 #define SLOT 64
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Offsets in slot 0 that must trap: the first zero word after the
+ * instructions (arm64: past the literals; riscv64: the word between "jr"
+ * and the literals, then the filler past the literals).
+ */
+#if defined(__aarch64__)
+static const long slot_traps[] = { 40 };
+#elif defined(__riscv)
+static const long slot_traps[] = { 28, 48 };
+#endif
 
 #include "target.h"
 
@@ -170,9 +183,10 @@ int main(int argc, char **argv)
 	if (call_slot(page, n - 1, dreg, -42))
 		return 1;
 	printf("live\n");
-	/* Past the last instruction of slot 0, and the first unused slot. */
-	if (expect_trap(page, 40))
-		return 1;
+	/* The zero words of slot 0, and the first unused slot. */
+	for (x = 0; x < (int)ARRAY_SIZE(slot_traps); x++)
+		if (expect_trap(page, slot_traps[x]))
+			return 1;
 	if (n < PAGE / SLOT && expect_trap(page, (long)n * SLOT))
 		return 1;
 #ifdef __aarch64__
