@@ -30,6 +30,7 @@
 
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
+#include "seccomp_util.h"
 #include "ret_r10.h"
 #include "libtrampfd_regs.h"
 #include "trampfd.h"
@@ -198,30 +199,6 @@ static int wait_for(pid_t pid, int secs)
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	return -1;
-}
-
-/* seccomp: open, openat and openat2 fail with EPERM, in this process and after exec. */
-static int deny_open(void)
-{
-	struct sock_filter filt[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#ifdef __NR_openat2
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat2, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#endif
-#ifdef __NR_open
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#endif
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { ARRAY_SIZE(filt), filt };
-
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -1;
-	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
 }
 
 /* Become uid/gid 1000 without capabilities; /proc/self stays readable. */
@@ -850,7 +827,7 @@ TEST(use_fd_allocates_many_pages_where_open_is_refused)
 	ASSERT_LE(0, fd);
 	maps_fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, maps_fd);
-	ASSERT_EQ(0, deny_open());
+	ASSERT_EQ(0, tfd_deny_open());
 	ASSERT_EQ(-1, tfd_open());
 	ASSERT_EQ(EPERM, errno);
 	/* Without the fd the library fails with open()'s errno ... */
@@ -969,7 +946,7 @@ TEST(env_fd_inherited_across_exec_under_seccomp_allocates)
 
 	ASSERT_LE(0, fd);
 	snprintf(val, sizeof(val), "%d", fd);
-	ASSERT_EQ(0, deny_open());
+	ASSERT_EQ(0, tfd_deny_open());
 	/* The filter survives exec: the child cannot open the device. */
 	EXPECT_EQ(0, run_env_child(val, "sandboxed-alloc"));
 }

@@ -24,6 +24,7 @@
 
 #include "kselftest_harness.h"
 #include "trampfd_util.h"
+#include "seccomp_util.h"
 #include "trampfd_shims.h"
 
 #ifndef PR_SET_MDWE
@@ -491,22 +492,10 @@ static int sandboxed_child(void *arg)
 {
 	int fd = *(int *)arg;
 	static __u64 code[1], data[1];
-	struct sock_filter filt[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#ifdef __NR_open
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_open, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-#endif
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-	};
-	struct sock_fprog prog = { ARRAY_SIZE(filt), filt };
 	int nfd;
 	void *p;
 
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
-	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog))
+	if (tfd_deny_open())
 		return 30;
 	if (tfd_open() != -1 || errno != EPERM)
 		return 31;

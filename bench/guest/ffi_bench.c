@@ -28,26 +28,11 @@
 
 #include "trampfd.h"
 #include "ffi_real.h"
-
+#include "bench_util.h"
 
 enum kind { STOCK, TRAMPFD, LIBTRAMPFD };
 static const char *const kind_name[] = { "stock libffi", "libffi on trampfd",
 					 "libtrampfd alone" };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void add_handler(ffi_cif *cif, void *ret, void **args, void *ud)
 {

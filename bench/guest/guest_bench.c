@@ -17,23 +17,9 @@
 
 #include "../../selftests/trampfd_util.h"
 #include "../../selftests/ret_r10.h"
+#include "bench_util.h"
 
 #define PAGE 4096
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 struct stat3 {
 	double med, lo, hi;
