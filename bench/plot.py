@@ -3,9 +3,13 @@
 """Plot benchmark result tables (Markdown, as written by scripts/bench).
 
 plot.py hooks RESULT.md OUT.png   overhead per syscall-hook mechanism
-plot.py scale RESULT.md OUT.png   cost per trampfd vs live trampfds
-plot.py macro RESULT.md OUT.png   real programs: hooked / native wall time
-plot.py ffi RESULT.md OUT.png     libffi closures on trampfd / stock, per metric
+plot.py scale RESULT.md OUT.png   guest paths through the module, live trampfds
+plot.py macro RESULT.md OUT.png   real programs: hooked / native
+plot.py ffi RESULT.md OUT.png     libffi closures on trampfd / stock
+
+Guest results files have a "## Guest instructions" (-icount) and a
+"## TCG wall time" section; every guest plot has one panel (or column of
+panels) per section, so both metrics are shown side by side.
 """
 import sys
 
@@ -23,56 +27,109 @@ def rows(path):
             yield cells
 
 
+def sections(path):
+    """[(title, unit, rows)] per "## " section of a guest results file (one
+    for guest instructions under -icount, one for TCG wall time); a file
+    without sections is one untitled section in ns."""
+    out, cur = [], None
+    for line in open(path):
+        if line.startswith("## "):
+            title = line[3:].split(" (")[0].strip()
+            cur = (title, "instructions" if "instruction" in title.lower() else "ns", [])
+            out.append(cur)
+        elif line.startswith("|") and not line.startswith("| ---"):
+            if cur is None:
+                cur = ("", "ns", [])
+                out.append(cur)
+            cur[2].append([c.strip() for c in line.strip().strip("|").split("|")])
+    return out
+
+
+def grid(nrows, ncols, w, h):
+    """A figure with an nrows x ncols list of lists of axes."""
+    fig, axes = plt.subplots(nrows, ncols, figsize=(w * ncols, h * nrows), squeeze=False)
+    return fig, axes
+
+
 def hooks(src, out):
-    data = {}
-    for c in rows(src):
-        if len(c) == 6 and c[0] != "syscall" and not c[1].startswith("native"):
-            data.setdefault(c[0], []).append((c[1], float(c[4])))
-    fig, axes = plt.subplots(1, len(data), figsize=(6 * len(data), 4))
-    for ax, (syscall, items) in zip(axes if len(data) > 1 else [axes], data.items()):
-        names = [n.split(" (")[0].replace(" + rewritten call", "") for n, _ in items]
-        ax.barh(names, [v for _, v in items], color="tab:blue")
-        ax.set_xscale("log")
-        ax.set_xlabel("overhead per syscall, ns (log)")
-        ax.set_title(f"pass-through hook on {syscall}")
-        for y, (_, v) in enumerate(items):
-            ax.text(v, y, f" {v:.0f}", va="center")
+    """Overhead per mechanism: one row of panels per metric, one column per
+    syscall."""
+    secs = []
+    for title, unit, rs in sections(src):
+        data = {}
+        for c in rs:
+            if len(c) == 6 and c[0] != "syscall" and not c[1].startswith("native") \
+                    and c[4] != "n/a":
+                data.setdefault(c[0], []).append((c[1], float(c[4])))
+        if data:
+            secs.append((title, unit, data))
+    ncols = max(len(d) for _, _, d in secs)
+    fig, axes = grid(len(secs), ncols, 6.5, 4)
+    for row, (title, unit, data) in zip(axes, secs):
+        for ax, (syscall, items) in zip(row, data.items()):
+            names = [n.split(" (")[0].replace(" + rewritten call", "") for n, _ in items]
+            vals = [max(v, 0.1) for _, v in items]  # log axis: clip noise <= 0
+            ax.barh(names, vals, color="tab:blue" if unit == "ns" else "tab:green")
+            ax.set_xscale("log")
+            ax.invert_yaxis()
+            ax.set_xlabel(f"overhead per syscall, {unit} (log)")
+            ax.set_title(f"{title + ': ' if title else ''}{syscall}", fontsize=10)
+            for y, (_, v) in enumerate(items):
+                ax.text(max(v, 0.1), y, f" {v:.0f}", va="center")
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 
 
 def scale(src, out):
-    pts = []
-    for c in rows(src):
-        if len(c) == 4 and c[0].isdigit():
-            pts.append((int(c[0]), float(c[1])))
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([p[0] for p in pts], [p[1] / 1000 for p in pts], marker="o")
-    ax.set_xscale("log")
-    ax.set_xlabel("live trampfds in one process (log)")
-    ax.set_ylabel("µs per trampfd (open+configure+map+fault)")
-    ax.set_title("trampfd creation cost vs. number of live trampfds")
+    """Per metric (column): the single measurements (top) and the cost per
+    trampfd against the number of live trampfds (bottom)."""
+    secs = sections(src)
+    fig, axes = grid(2, len(secs), 7, 4)
+    for col, (title, unit, rs) in enumerate(secs):
+        bars = [(c[0].split(" (")[0].split(",")[0], float(c[1]))
+                for c in rs if len(c) == 4 and not c[0][0].isdigit()
+                and c[0] != "measurement" and c[0] != "live trampfds"]
+        pts = [(int(c[0]), float(c[1])) for c in rs if len(c) == 4 and c[0].isdigit()]
+        color = "tab:blue" if unit == "ns" else "tab:green"
+        ax = axes[0][col]
+        ax.barh([b[0] for b in bars], [b[1] for b in bars], color=color)
+        ax.set_xscale("log")
+        ax.invert_yaxis()
+        ax.set_xlabel(f"median, {unit} (log)")
+        ax.set_title(title or "paths through the module", fontsize=10)
+        for y, (_, v) in enumerate(bars):
+            ax.text(v, y, f" {v:.0f}", va="center")
+        ax = axes[1][col]
+        ax.plot([p[0] for p in pts], [p[1] / 1000 for p in pts], marker="o", color=color)
+        ax.set_xscale("log")
+        ax.set_xlabel("live trampfds in one process (log)")
+        ax.set_ylabel(("µs" if unit == "ns" else "thousand instructions") + " per trampfd")
+        ax.set_title("open+configure+map+fault vs. live trampfds", fontsize=10)
     fig.tight_layout()
     fig.savefig(out, dpi=100)
 
 
 def macro(src, out):
-    progs, lazy, eager = [], [], []
-    for c in rows(src):
-        if len(c) == 6 and c[3].endswith("x"):
-            progs.append(c[0].split(" (")[0])
-            lazy.append(float(c[3][:-1]))
-            eager.append(float(c[5][:-1]))
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    ys = range(len(progs))
-    ax.barh([y - 0.2 for y in ys], lazy, height=0.4, label="lazy (SUD, then rewritten)")
-    ax.barh([y + 0.2 for y in ys], eager, height=0.4, label="eager (rewritten at load)")
-    ax.axvline(1.0, color="black", linewidth=0.8)
-    ax.set_yticks(list(ys), progs)
-    ax.invert_yaxis()
-    ax.set_xlabel("wall time hooked / native (median)")
-    ax.set_title("real programs, hooked / native")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
+    """Hooked / native per program, one panel per metric."""
+    secs = sections(src)
+    fig, axes = grid(1, len(secs), 8, 4.5)
+    for ax, (title, unit, rs) in zip(axes[0], secs):
+        progs, lazy, eager = [], [], []
+        for c in rs:
+            if len(c) == 6 and c[3].endswith("x"):
+                progs.append(c[0].split(" (")[0])
+                lazy.append(float(c[3][:-1]))
+                eager.append(float(c[5][:-1]))
+        ys = range(len(progs))
+        ax.barh([y - 0.2 for y in ys], lazy, height=0.4, label="lazy (SUD, then rewritten)")
+        ax.barh([y + 0.2 for y in ys], eager, height=0.4, label="eager (rewritten at load)")
+        ax.axvline(1.0, color="black", linewidth=0.8)
+        ax.set_yticks(list(ys), progs)
+        ax.invert_yaxis()
+        ax.set_xlabel(("guest instructions" if unit != "ns" else "wall time")
+                      + " hooked / native (median)")
+        ax.set_title(title or "real programs, hooked / native", fontsize=10)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     fig.tight_layout()
     fig.savefig(out, dpi=100, bbox_inches="tight")
 

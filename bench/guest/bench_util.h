@@ -3,6 +3,7 @@
 #ifndef TRAMPFD_BENCH_UTIL_H
 #define TRAMPFD_BENCH_UTIL_H
 
+#include <stdlib.h>
 #include <time.h>
 
 /* CLOCK_MONOTONIC in ns (guest instructions under -icount shift=0). */
@@ -12,6 +13,23 @@ static inline double now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+/*
+ * BENCH_ICOUNT=1 (set by scripts/bench for its run under -icount shift=0):
+ * the guest clock counts instructions, so now_ns() differences are guest
+ * instructions, not nanoseconds.  The unit to print in table headers.
+ */
+static inline int bench_icount(void)
+{
+	const char *v = getenv("BENCH_ICOUNT");
+
+	return v && *v == '1';
+}
+
+static inline const char *bench_unit(void)
+{
+	return bench_icount() ? "instructions" : "ns";
 }
 
 /* qsort comparator of doubles, ascending. */

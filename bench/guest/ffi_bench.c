@@ -214,7 +214,8 @@ int main(int argc, char **argv)
 		}
 	printf("Closure call, `int (*)(int)` through libffi, %ld calls x %d rounds\n\n",
 	       iters, repeats);
-	printf("| closure | median per call | ratio to stock |\n| --- | --- | --- |\n");
+	printf("| closure | median %s per call | ratio to stock |\n| --- | --- | --- |\n",
+	       bench_icount() ? "instructions" : "ns");
 	{
 		double base = median(v[STOCK], repeats);
 

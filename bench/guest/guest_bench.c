@@ -4,7 +4,8 @@
  * (open / info / two pwrites / mmap / first-call fault), the fault alone,
  * and scale (1, 100, 10,000 live trampfds), against libffi's closure
  * allocator and a baseline syscall measured in the same run.  Prints a
- * Markdown table; absolute times under TCG mean little, ratios more.
+ * Markdown table; absolute times under TCG mean little, ratios more.  Under
+ * -icount shift=0 (BENCH_ICOUNT=1) the figures are guest instructions.
  *
  *   guest_bench [repeats [max_live]]
  */
@@ -161,6 +162,7 @@ int main(int argc, char **argv)
 	double base[64], tp[64], fault[64], ff[64];
 	struct stat3 b, t, fl, l;
 	const int sizes[] = { 1, 100, 10000 };
+	const char *unit = bench_unit();
 
 	if (reps > 64)
 		reps = 64;
@@ -176,7 +178,7 @@ int main(int argc, char **argv)
 	t = summarize(tp, reps);
 	fl = summarize(fault, reps);
 	l = summarize(ff, reps);
-	printf("| measurement | median ns | spread (min..max) | ratio to getppid() |\n");
+	printf("| measurement | median %s | spread (min..max) | ratio to getppid() |\n", unit);
 	printf("| --- | --- | --- | --- |\n");
 	printf("| getppid() syscall (baseline) | %.0f | %.0f..%.0f | 1.00 |\n",
 	       b.med, b.lo, b.hi);
@@ -189,7 +191,8 @@ int main(int argc, char **argv)
 	printf("\nMemory per closure: trampfd %d B of code page + 16 B of tables (two __u64) = %d B;"
 	       " libffi sizeof(ffi_closure) = %zu B (plus its trampoline page share).\n\n",
 	       PAGE / 128, PAGE / 128 + 16, sizeof(ffi_closure));
-	printf("| live trampfds | ns per trampfd (open+configure+map+fault) | ratio to getppid() | MemFree drop per trampfd (kB) |\n");
+	printf("| live trampfds | %s per trampfd (open+configure+map+fault) | ratio to getppid() | MemFree drop per trampfd (kB) |\n",
+	       unit);
 	printf("| --- | --- | --- | --- |\n");
 	for (k = 0; k < 3 && sizes[k] <= max_live; k++) {
 		double ns, kb;

@@ -7,7 +7,9 @@
  * host programs copied in (scripts/vm --host-programs).  The modes are
  * interleaved in every round so that drift hits all of them alike, after a
  * warm-up round that is not counted.  Prints
- * a Markdown table of medians, spreads and ratios to native.
+ * a Markdown table of medians, spreads and ratios to native.  Under
+ * -icount shift=0 (BENCH_ICOUNT=1) a guest millisecond is a million guest
+ * instructions, and the table says so.
  *
  *   macro_bench [rounds]
  */
@@ -19,6 +21,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
 
 #define LIB "LD_PRELOAD=/t/libsyscallhook.so"
 #define MAX_ROUNDS 64
@@ -99,13 +103,6 @@ static int make_sort_input(void)
 	return fclose(f);
 }
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
 int main(int argc, char **argv)
 {
 	static double t[NWORK][NMODES][MAX_ROUNDS];
@@ -129,8 +126,8 @@ int main(int argc, char **argv)
 				if (r >= 0)
 					t[w][m][r] = ms;
 			}
-	printf("Wall time per run, median of %d rounds [min-max], ms; ratio of medians to native.\n\n",
-	       rounds);
+	printf("%s per run, median of %d rounds [min-max]; ratio of medians to native.\n\n",
+	       bench_icount() ? "Millions of guest instructions" : "Wall time, ms,", rounds);
 	printf("| program | native | zpoline lazy | ratio | zpoline eager | ratio |\n");
 	printf("| --- | ---: | ---: | ---: | ---: | ---: |\n");
 	for (w = 0; w < NWORK; w++) {
@@ -138,7 +135,7 @@ int main(int argc, char **argv)
 
 		printf("| %s ", workloads[w].name);
 		for (m = 0; m < NMODES; m++) {
-			qsort(t[w][m], rounds, sizeof(double), cmp);
+			qsort(t[w][m], rounds, sizeof(double), cmp_double);
 			med[m] = t[w][m][rounds / 2];
 			printf("| %.1f [%.1f-%.1f] ", med[m], t[w][m][0], t[w][m][rounds - 1]);
 			if (m > 0)
