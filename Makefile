@@ -13,6 +13,21 @@
 #
 # KDIR=/path/to/kernel/build uses your own Rust-enabled kernel tree instead of
 # the one scripts/bootstrap builds into ~/.cache/trampfd.
+#
+#   make install     install-module + install-config + install-lib (README,
+#                    "Use it on your own kernel"); as root for the real system
+#   make install-module   trampfd.ko for the kernel of KDIR: the kernel's
+#                    modules_install (INSTALL_MOD_PATH, INSTALL_MOD_DIR: default
+#                    updates/), then depmod
+#   make install-config   udev rule (/dev/trampfd 0666, /dev/zpoline group
+#                    zpoline 0660), modules-load.d entry, modprobe.d options
+#                    (zpoline_gid = gid of the zpoline group, if it exists)
+#   make install-lib libtrampfd and libtrampfd-ffi: headers, .so, .a and
+#                    libtrampfd.pc under PREFIX (default /usr/local)
+#   Staging: DESTDIR=/tmp/root puts everything under /tmp/root (the module
+#   too, unless INSTALL_MOD_PATH says otherwise). Also UDEVRULESDIR,
+#   MODULESLOADDIR, MODPROBEDIR, ZPOLINE_GROUP, ZPOLINE_GID, LIBDIR,
+#   INCLUDEDIR (see scripts/install-config, tools/lib/trampfd/Makefile).
 
 LLVM ?= -19
 KDIR ?=
@@ -29,7 +44,18 @@ export TRAMPFD_DEBUG := $(DEBUG)
 KDIR_SH = kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(bash scripts/bootstrap --print-kdir | tail -1)
 
 .PHONY: all modules demo check vm clean rustfmt-check rustfmt rust-analyzer \
-	hosttest selftests samples bench stress fuzz check-all-arches
+	hosttest selftests samples bench stress fuzz check-all-arches \
+	install install-module install-config install-lib
+
+# make install: where things go (DESTDIR stages into a directory).
+DESTDIR ?=
+INSTALL_MOD_PATH ?= $(DESTDIR)
+INSTALL_MOD_DIR ?=
+UDEVRULESDIR ?= /etc/udev/rules.d
+MODULESLOADDIR ?= /etc/modules-load.d
+MODPROBEDIR ?= /etc/modprobe.d
+ZPOLINE_GROUP ?= zpoline
+ZPOLINE_GID ?=
 
 all: modules
 
@@ -86,6 +112,38 @@ bench: modules
 	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" bench && \
 		bash scripts/build-userspace "$$kdir" hook
 	bash scripts/bench
+
+install: install-module install-config install-lib
+
+# The kernel's modules_install puts trampfd.ko into
+# $(INSTALL_MOD_PATH)/lib/modules/<KDIR's release>/$(INSTALL_MOD_DIR) and runs
+# depmod only if KDIR has a System.map; distribution header packages have
+# none, and then depmod runs here (with -b for a staging root).
+install-module: modules
+	@$(KDIR_SH); \
+	rel=$$(cat "$$kdir/include/config/kernel.release" 2>/dev/null || \
+		$(MAKE) -s -C "$$kdir" kernelrelease) && \
+	$(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
+		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH))) \
+		$(if $(INSTALL_MOD_DIR),INSTALL_MOD_DIR=$(INSTALL_MOD_DIR)) modules_install && \
+	{ [ -r "$$kdir/System.map" ] || { \
+		echo "  DEPMOD  $(abspath $(INSTALL_MOD_PATH))/lib/modules/$$rel (no System.map in KDIR)" && \
+		PATH="$$PATH:/usr/sbin:/sbin" depmod -a \
+			$(if $(INSTALL_MOD_PATH),-b $(abspath $(INSTALL_MOD_PATH))) "$$rel"; }; }
+
+install-config:
+	@DESTDIR="$(abspath $(DESTDIR))" UDEVRULESDIR="$(UDEVRULESDIR)" \
+		MODULESLOADDIR="$(MODULESLOADDIR)" MODPROBEDIR="$(MODPROBEDIR)" \
+		ZPOLINE_GROUP="$(ZPOLINE_GROUP)" ZPOLINE_GID="$(ZPOLINE_GID)" \
+		bash scripts/install-config
+
+# PREFIX, LIBDIR and INCLUDEDIR reach tools/lib/trampfd's Makefile as they
+# are given; ldconfig only for a real (not staged) install as root.
+install-lib:
+	@$(MAKE) -s -C tools/lib/trampfd O=$(CURDIR)/build/$(ARCH)/libtrampfd \
+		$(if $(DESTDIR),DESTDIR=$(abspath $(DESTDIR))) install
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
+		ldconfig; fi
 
 vm: modules selftests samples
 	bash scripts/vm --shell
