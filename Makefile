@@ -7,6 +7,10 @@
 #   make check       every test: host unit tests, build, lints, guest selftests
 #   make vm          interactive shell in the guest with the module loaded
 #   make CLIPPY=1    build with clippy
+#   make modules KUNIT=1   the KUnit test build, build/kunit/trampfd.ko
+#   make kunit       boot a guest, load the test build, print its KTAP results
+#   make check VM=vng      the guest selftests booted with virtme-ng instead
+#   make vng CMD='./trampfd_test'   one command in a virtme-ng guest
 #   make check ARCH=arm64 | ARCH=riscv   the same on another architecture
 #   make check-all-arches                x86-64, arm64 and riscv64 in turn
 #   make rustfmt-check | rust-analyzer | selftests | samples | clean
@@ -36,6 +40,14 @@ export KDIR
 # separately) and the trampfd selftests, and run them in QEMU (TCG).
 ARCH ?= $(or $(TRAMPFD_ARCH),x86_64)
 export TRAMPFD_ARCH := $(ARCH)
+# KUNIT=1: build the module with its KUnit suites (rust/kunit.rs) in
+# build/kunit/, a copy of Kbuild and rust/ (Kbuild's MO= refuses a source
+# tree that has in-tree build products), so that trampfd.ko stays test-free.
+KUNIT ?= 0
+MODDIR = $(if $(filter 1,$(KUNIT)),$(CURDIR)/build/kunit,$(CURDIR))
+# VM=vng: make check runs the guest selftests under virtme-ng (scripts/vng).
+VM ?=
+export TRAMPFD_VM := $(VM)
 # DEBUG=1: the debug kernel variant (KASAN, KFENCE, lockdep, kmemleak, ...).
 DEBUG ?= 0
 export TRAMPFD_DEBUG := $(DEBUG)
@@ -43,7 +55,7 @@ export TRAMPFD_DEBUG := $(DEBUG)
 # Resolve the kernel build directory at recipe time (bootstraps if needed).
 KDIR_SH = kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(bash scripts/bootstrap --print-kdir | tail -1)
 
-.PHONY: all modules demo check vm clean rustfmt-check rustfmt rust-analyzer \
+.PHONY: all modules kunit vng demo check vm clean rustfmt-check rustfmt rust-analyzer \
 	hosttest selftests samples bench stress fuzz check-all-arches \
 	install install-module install-config install-lib
 
@@ -60,8 +72,25 @@ ZPOLINE_GID ?=
 all: modules
 
 modules:
-	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
-		$(if $(CLIPPY),CLIPPY=1) modules
+ifeq ($(KUNIT),1)
+	@mkdir -p build/kunit/rust && cp -p Kbuild build/kunit/ && \
+		rsync -a --delete --exclude=/hosttest --include='*/' --include='*.rs' \
+		--include='*.c' --include='*.h' --exclude='*' rust/ build/kunit/rust/
+endif
+	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(MODDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
+		$(if $(filter 1,$(KUNIT)),TRAMPFD_KUNIT=1) $(if $(CLIPPY),CLIPPY=1) modules
+
+# The KUnit suites in a guest (x86-64): KTAP of every trampfd suite.
+kunit:
+	$(MAKE) --no-print-directory modules KUNIT=1
+	bash scripts/vm --name vm-kunit --module build/kunit/trampfd.ko -- \
+		'cat /sys/kernel/debug/kunit/trampfd_*/results'
+
+# One command (CMD, default: the trampfd selftest) in a virtme-ng guest
+# booting the cached kernel, run from this directory with the module loaded.
+CMD ?= ./selftests/out/trampfd_test
+vng: modules selftests
+	bash scripts/vng -- '$(CMD)'
 
 selftests:
 	@$(KDIR_SH); bash scripts/build-userspace "$$kdir" selftests

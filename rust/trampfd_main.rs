@@ -29,6 +29,9 @@ pub mod arch;
 pub mod desc;
 pub mod device;
 pub mod ffi;
+// The KUnit suites, in the test build only (`make modules KUNIT=1`).
+#[cfg(trampfd_kunit)]
+mod kunit;
 pub mod miscdev;
 pub mod stats;
 pub mod uapi;

@@ -6,6 +6,9 @@ TRAMPFD_TOOLS=$TRAMPFD_CACHE/tools
 KPKG=linux-source-7.3
 KSRC=$TRAMPFD_CACHE/src/$KPKG
 BINDGEN_VERSION=0.72.1
+# virtme-ng (scripts/vng, make check VM=vng), pinned, from PyPI into a venv.
+VNG_VERSION=1.42
+VNG_VENV=$TRAMPFD_CACHE/venv-vng
 export LIBCLANG_PATH=${LIBCLANG_PATH:-/usr/lib/llvm-19/lib}
 export PATH="$TRAMPFD_TOOLS/bin:$HOME/.cargo/bin:$PATH"
 
