@@ -133,10 +133,8 @@ fn layout_is_cells_tail_stub() {
     assert_eq!(p[MID_STATION - 136..MID_STATION - 134], [0xeb, 0x4e]);
     assert_eq!(p[TAIL - 8..TAIL - 6], [0xeb, 0x65]);
     assert_eq!(FUNNEL.len(), 17);
-    assert!(p[TAIL..STUB_OFFSET]
-        .iter()
-        .enumerate()
-        .all(|(i, &b)| b == if (i + 1) % CELL == 0 || i == STUB_OFFSET - TAIL - 1 {
+    assert!(p[TAIL..STUB_OFFSET].iter().enumerate().all(|(i, &b)| b
+        == if (i + 1) % CELL == 0 || i == STUB_OFFSET - TAIL - 1 {
             0x90
         } else {
             0x66
@@ -162,7 +160,11 @@ fn every_offset_decodes_to_the_stub() {
                 assert!(HOLES.contains(&at), "{e}");
                 let fault = hole_fault(&p, at).unwrap_or_else(|e| panic!("{e}"));
                 // Bytes 1 and 2 of a station are #UD, 3 and 4 writes.
-                let station = if at > MID_STATION { MID_STATION } else { ENTRY_STATION };
+                let station = if at > MID_STATION {
+                    MID_STATION
+                } else {
+                    ENTRY_STATION
+                };
                 let expect = match at - station {
                     1 | 2 => None,
                     3 => Some(0),
@@ -177,7 +179,10 @@ fn every_offset_decodes_to_the_stub() {
     assert!(HOLES.iter().all(|&h| h >= FAST_LEN));
     assert_eq!(fast_max, FAST_MAX_INSNS);
     assert_eq!(all_max, ALL_MAX_INSNS);
-    eprintln!("instructions to the stub, offsets below {FAST_LEN}: {:?}", &hist[..=fast_max]);
+    eprintln!(
+        "instructions to the stub, offsets below {FAST_LEN}: {:?}",
+        &hist[..=fast_max]
+    );
     eprintln!("most instructions: below {FAST_LEN} {fast_max}, any offset {all_max}");
 }
 
@@ -332,8 +337,8 @@ extern "C" fn on_fault(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut l
         let uc = &mut *(ctx as *mut ucontext_t);
         let g = &mut uc.uc_mcontext.gregs;
         let order = [
-            REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_R8, REG_R9,
-            REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15, REG_EFL, REG_RSP, REG_RIP,
+            REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP, REG_R8, REG_R9, REG_R10,
+            REG_R11, REG_R12, REG_R13, REG_R14, REG_R15, REG_EFL, REG_RSP, REG_RIP,
         ];
         FAULT[0].store(sig as u64, Ordering::Relaxed);
         FAULT[1].store((*info).si_addr() as u64, Ordering::Relaxed);
@@ -374,11 +379,9 @@ fn every_offset_runs_to_the_hook_or_faults_cleanly() {
         block[0] = entry;
         // Alternate arithmetic flags and DF with the offset; bit 1 is always 1.
         block[15] = 0x2 | (FLAGS & (at as u64).wrapping_mul(0x9e37_79b9));
-        // SAFETY: zeroing the statics before the call; single test thread
-        // uses them.
-        unsafe {
-            (*(&raw mut zp_fp_seen)).fill(0);
-        }
+        // SAFETY: zeroing the hook's record before the call; only this test
+        // uses it.
+        unsafe { std::ptr::write_volatile(&raw mut zp_fp_seen, [0; 18]) };
         FAULT[0].store(0, Ordering::Relaxed);
         // SAFETY: `entry` is inside the R-X page; the code there either
         // reaches `zp_fp_land` (which returns to `zp_fp_call`) or faults,
@@ -427,4 +430,57 @@ fn every_offset_runs_to_the_hook_or_faults_cleanly() {
         libc::signal(libc::SIGSEGV, libc::SIG_DFL);
         libc::signal(libc::SIGILL, libc::SIG_DFL);
     }
+}
+
+#[test]
+fn c_header_matches_the_page() {
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let src = dir.join("zpoline_probe.c");
+    let exe = dir.join("zpoline_probe");
+    std::fs::write(
+        &src,
+        r#"#include <stdio.h>
+#include <stddef.h>
+#include <linux/zpoline.h>
+int main(void)
+{
+	printf("%d %d %d %lu %lu %lu\n", ZPOLINE_FAST_LEN, ZPOLINE_STUB_OFFSET,
+	       ZPOLINE_SLED_LEN, sizeof(struct zpoline_cfg),
+	       offsetof(struct zpoline_cfg, sled_len),
+	       (unsigned long)ZPOLINE_IOC_INSTALL);
+	return 0;
+}
+"#,
+    )
+    .unwrap();
+    let inc = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../include/uapi");
+    let st = std::process::Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .arg("-I")
+        .arg(&inc)
+        .arg("-o")
+        .arg(&exe)
+        .arg(&src)
+        .status()
+        .expect("run the C compiler");
+    assert!(st.success());
+    let out = std::process::Command::new(&exe).output().unwrap();
+    let got: Vec<u64> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|w| w.parse().unwrap())
+        .collect();
+    use trampfd_hosttest::uapi;
+    assert_eq!(
+        got,
+        [
+            FAST_LEN as u64,
+            STUB_OFFSET as u64,
+            SLED_LEN as u64,
+            uapi::ZPOLINE_CFG_SIZE as u64,
+            16,
+            uapi::ZPOLINE_IOC_INSTALL as u64
+        ]
+    );
+    assert_eq!(uapi::ZPOLINE_FAST_LEN, FAST_LEN);
+    assert_eq!(uapi::ZPOLINE_STUB_OFFSET, STUB_OFFSET);
 }
