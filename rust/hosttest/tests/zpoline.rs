@@ -397,7 +397,12 @@ fn every_offset_runs_to_the_hook_or_faults_cleanly() {
                 assert_eq!(f[2 + i], block[i], "offset {at}: register {i} at the fault");
             }
             assert_eq!(f[17] & FLAGS, block[15] & FLAGS, "offset {at}: flags");
-            faults.push((at, sig as i32, f[1] - base, f[19] - base));
+            faults.push((
+                at,
+                sig as i32,
+                f[1].wrapping_sub(base),
+                f[19].wrapping_sub(base),
+            ));
             continue;
         }
         assert_ne!(seen[17], 0, "offset {at}: the hook did not run");
