@@ -296,8 +296,12 @@ TEST_F(zp, page_bytes_are_cells_stations_tail_and_stub)
 	EXPECT_EQ(0xe3, page[4095]);
 }
 
-/* What on_fault saw: signal, si_addr, GPRs and rflags in block order, rsp, rip. */
-static volatile unsigned long fault_seen[20];
+/*
+ * What on_fault saw: signal, si_addr, GPRs and rflags in block order, rsp,
+ * rip.  Read only after zp_fp_call returns (an external call: the compiler
+ * reloads it).
+ */
+static unsigned long fault_seen[20];
 
 static void on_fault(int sig, siginfo_t *si, void *ctx)
 {

@@ -58,8 +58,7 @@
 #define ZPOLINE_FAST_LEN	512
 /* Offset of the stub, the end of the sled: zpoline_cfg.sled_len. */
 #define ZPOLINE_STUB_OFFSET	4079
-/* What zpoline_cfg.sled_len reports (holes aside, %rax below it reaches
- * the hook). */
+/* What zpoline_cfg.sled_len reports (the holes above aside, %rax below it reaches the hook). */
 #define ZPOLINE_SLED_LEN	ZPOLINE_STUB_OFFSET
 
 /* zpoline_cfg.flags bits */

@@ -184,6 +184,9 @@ fn every_offset_decodes_to_the_stub() {
         &hist[..=fast_max]
     );
     eprintln!("most instructions: below {FAST_LEN} {fast_max}, any offset {all_max}");
+    for nr in [0, 1, 39, 231, 450, 511] {
+        eprintln!("syscall {nr}: {:?} instructions", walk(&p, nr));
+    }
 }
 
 // The hook of the old test: returns rax (what the sled was entered with) +
