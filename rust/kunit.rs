@@ -306,35 +306,73 @@ mod riscv64 {
 #[kunit_tests(trampfd_zpoline)]
 mod zpoline {
     use super::*;
-    use crate::arch::zpoline::{render_page, HOOK_IMM_OFFSET, SLED_LEN, STUB_END, STUB_OFFSET};
+    use crate::arch::zpoline::{
+        render_page, ENTRY_STATION, FAST_LEN, HOLES, HOOK_IMM_OFFSET, MID_STATION, SLED_LEN,
+        STUB_END, STUB_OFFSET, TAIL,
+    };
 
     #[test]
-    fn page_is_sled_stub_traps() {
+    fn page_is_cells_stations_tail_stub() {
         // `mov (%rsp), %rcx; movabs $hook, %r11; jmp *%r11` (llvm-mc-19).
         #[rustfmt::skip]
         const STUB: [u8; 17] = [0x48, 0x8b, 0x0c, 0x24, 0x49, 0xbb,
                                 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11,
                                 0x41, 0xff, 0xe3];
-        let (mut bad, mut stub, mut covered) = (0, 0, 0);
+        // `jmp .+0x68` (rel8 0x66, 104 bytes) and a nop `data16 x5; nop`.
+        const HOP104: [u8; 8] = [0xeb, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90];
+        // The same cell with rel8 0x26 (40 bytes: onto station E), 0x4e (80),
+        // 0x65 (103: the last cell, onto the stub).
+        const HOP40: [u8; 8] = [0xeb, 0x26, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90];
+        const HOP80: [u8; 8] = [0xeb, 0x4e, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90];
+        const HOP103: [u8; 8] = [0xeb, 0x65, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90];
+        // At 592: `jmp 2464`, `rex.W jmp 672` (llvm-mc-19 at `.org 592`,
+        // objdump -d).
+        const STATION_E: [u8; 8] = [0xe9, 0x4b, 0x07, 0x00, 0x00, 0x48, 0xeb, 0x48];
+        // At 2464: `jmp 4079`, `rex.W jmp 2544`.
+        const STATION_Q: [u8; 8] = [0xe9, 0x4a, 0x06, 0x00, 0x00, 0x48, 0xeb, 0x48];
+        const TAIL_NOP: [u8; 8] = [0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x90];
+        let checks: [(usize, &[u8]); 12] = [
+            (0, &HOP104),
+            (8, &HOP104),
+            (552, &HOP40),
+            (584, &HOP104),
+            (592, &STATION_E),
+            (600, &HOP104),
+            (2328, &HOP80),
+            (2464, &STATION_Q),
+            (3976, &HOP103),
+            (3984, &TAIL_NOP),
+            (4072, &TAIL_NOP[1..]),
+            (4079, &STUB),
+        ];
+        let (mut bad, mut next, mut matched) = (0, 0, 0);
         render_page(PAGE, CODE_SLOT, |at, b| {
-            covered += b.len();
-            let ok = if at < SLED_LEN {
-                at + b.len() <= SLED_LEN && all(b, 0x90)
-            } else if at == STUB_OFFSET {
-                stub += 1;
-                b == STUB
-            } else {
-                at >= STUB_END && all(b, 0xcc)
-            };
-            if !ok {
+            // Written in order, each byte once.
+            if at != next {
                 bad += 1;
+            }
+            next = at + b.len();
+            for (off, want) in checks {
+                if off >= at && off + want.len() <= at + b.len() {
+                    matched += 1;
+                    if &b[off - at..off - at + want.len()] != want {
+                        pr_err!("zpoline page: bytes at {} differ\n", off);
+                        bad += 1;
+                    }
+                }
             }
         });
         assert_eq!(bad, 0);
-        assert_eq!(stub, 1);
-        assert_eq!(covered, PAGE);
+        assert_eq!(matched, checks.len());
+        assert_eq!(next, PAGE);
+        assert_eq!(
+            (ENTRY_STATION, MID_STATION, TAIL, STUB_OFFSET, SLED_LEN),
+            (592, 2464, 3984, 4079, 4079)
+        );
         assert_eq!(HOOK_IMM_OFFSET, STUB_OFFSET + 6);
-        assert_eq!(STUB_END - STUB_OFFSET, STUB.len());
+        assert_eq!(STUB_END, PAGE);
+        assert_eq!(HOLES, [593, 594, 595, 596, 2465, 2466, 2467, 2468]);
+        assert!(HOLES[0] >= FAST_LEN);
     }
 }
 

@@ -60,6 +60,11 @@ pub const ZPOLINE_IOC_INSTALL: u32 = ioc(
     0x01,
     ZPOLINE_CFG_SIZE,
 );
+/// `ZPOLINE_FAST_LEN`: `%rax` below it always reaches the hook.
+pub const ZPOLINE_FAST_LEN: usize = 512;
+/// `ZPOLINE_STUB_OFFSET` (and `ZPOLINE_SLED_LEN`): the stub's offset, what
+/// `zpoline_cfg.sled_len` reports.
+pub const ZPOLINE_STUB_OFFSET: usize = 4079;
 /// `ZPOLINE_RESULT_XOM`: the page is execute-only.
 pub const ZPOLINE_RESULT_XOM: u32 = 0x1;
 /// `ZPOLINE_INSTALL_REQUIRE_XOM` (`zpoline_cfg.flags`): install only an

@@ -9,7 +9,8 @@
 //! ```c
 //! int fd = open("/dev/zpoline", O_RDONLY | O_CLOEXEC);
 //! struct zpoline_cfg cfg = { .hook = (__u64)my_hook };
-//! ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg);   /* page at 0, cfg.result set */
+//! ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg);   /* page at 0, cfg.result set,
+//!                                         cfg.sled_len = stub offset */
 //! close(fd);                              /* the mapping stays */
 //! ```
 //!
@@ -178,6 +179,8 @@ impl Zpoline {
         };
         self.state.store(INSTALLED, Ordering::Release);
         let result = if xom { uapi::ZPOLINE_RESULT_XOM } else { 0 };
+        // `sled_len`: the stub's offset; every `%rax` below it reaches the
+        // hook except the holes of `crate::arch::zpoline::HOLES`.
         writer.write_slice(&cfg.reply(result, SLED_LEN as u32))?;
         Ok(0)
     }

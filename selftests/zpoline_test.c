@@ -211,6 +211,9 @@ TEST_F(zp, install_reports_sled_and_xom)
 
 	ASSERT_EQ(0, page_zero_mapped());
 	ASSERT_EQ(0, install(self->fd, (uintptr_t)zp_hook, &cfg));
+	/* The stub's offset, at the end of the page (Documentation/zpoline.rst). */
+	EXPECT_EQ(4079, cfg.sled_len);
+	EXPECT_EQ(ZPOLINE_STUB_OFFSET, cfg.sled_len);
 	EXPECT_EQ(ZPOLINE_SLED_LEN, cfg.sled_len);
 	EXPECT_EQ((uintptr_t)zp_hook, cfg.hook);
 	EXPECT_EQ(cpu_has_pku() ? ZPOLINE_RESULT_XOM : 0, cfg.result);
@@ -230,8 +233,10 @@ TEST_F(zp, rewritten_call_reaches_the_hook_like_syscall)
 	EXPECT_EQ(getpid(), zcall(__NR_getpid, 0, 0, 0));
 	EXPECT_EQ(getppid(), zcall(__NR_getppid, 0, 0, 0));
 	EXPECT_EQ(3, zp_calls);
-	/* Highest sled entry still lands in the sled. */
-	EXPECT_EQ(-ENOSYS, zcall(ZPOLINE_SLED_LEN - 1, 0, 0, 0));
+	/* The last fast entry, and the last one before the stub. */
+	EXPECT_EQ(-ENOSYS, zcall(ZPOLINE_FAST_LEN - 1, 0, 0, 0));
+	EXPECT_EQ(-ENOSYS, zcall(ZPOLINE_STUB_OFFSET - 1, 0, 0, 0));
+	EXPECT_EQ(5, zp_calls);
 }
 
 /* Copy @n bytes from address 0 (in asm: C may not read a NULL pointer). */
@@ -242,8 +247,23 @@ static void copy_from_zero(unsigned char *dst, size_t n)
 	asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
 }
 
-TEST_F(zp, page_bytes_are_sled_stub_and_traps)
+/* Does the 8-byte cell at @p start with @b0 @b1? (the rest: checked by caller) */
+static int cell_is(const unsigned char *p, int b0, int b1)
 {
+	return p[0] == b0 && p[1] == b1;
+}
+
+/*
+ * The layout of Documentation/zpoline.rst: 8-byte cells `eb rel8 66 66 66
+ * 66 66 90` (jmp, then a prefixed nop), stations E at 592 and Q at 2464
+ * (`e9 rel32 48 eb 48`), nops from 3984, the stub at 4079.
+ */
+TEST_F(zp, page_bytes_are_cells_stations_tail_and_stub)
+{
+	static const unsigned char nop_tail[6] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x90 };
+	static const unsigned char station_e[8] = { 0xe9, 0x4b, 0x07, 0x00, 0x00, 0x48, 0xeb, 0x48 };
+	static const unsigned char station_q[8] = { 0xe9, 0x4a, 0x06, 0x00, 0x00, 0x48, 0xeb, 0x48 };
+	static const unsigned char stub_head[6] = { 0x48, 0x8b, 0x0c, 0x24, 0x49, 0xbb };
 	unsigned char page[4096];
 	struct zpoline_cfg cfg;
 	__u64 hook = 0;
@@ -253,22 +273,124 @@ TEST_F(zp, page_bytes_are_sled_stub_and_traps)
 	if (cfg.result & ZPOLINE_RESULT_XOM)
 		SKIP(return, "execute-only page: its bytes cannot be read");
 	copy_from_zero(page, sizeof(page));
-	for (i = 0; i < ZPOLINE_SLED_LEN; i++)
-		ASSERT_EQ(0x90, page[i]) TH_LOG("offset %d", i);
-	EXPECT_EQ(0x48, page[512]);	/* mov rcx, [rsp] */
-	EXPECT_EQ(0x8b, page[513]);
-	EXPECT_EQ(0x0c, page[514]);
-	EXPECT_EQ(0x24, page[515]);
-	EXPECT_EQ(0x49, page[516]);	/* movabs r11, hook */
-	EXPECT_EQ(0xbb, page[517]);
+	for (i = 0; i < 3984; i += 8) {
+		if (i == 592 || i == 2464)
+			continue;
+		ASSERT_EQ(0xeb, page[i]) TH_LOG("cell %d", i);	/* jmp rel8 */
+		ASSERT_EQ(0, memcmp(page + i + 2, nop_tail, 6)) TH_LOG("cell %d", i);
+	}
+	EXPECT_TRUE(cell_is(page, 0xeb, 0x66));		/* jmp +104 */
+	EXPECT_TRUE(cell_is(page + 552, 0xeb, 0x26));	/* jmp +40: station E */
+	EXPECT_TRUE(cell_is(page + 2328, 0xeb, 0x4e));	/* jmp +80 */
+	EXPECT_TRUE(cell_is(page + 3976, 0xeb, 0x65));	/* jmp +103: the stub */
+	EXPECT_EQ(0, memcmp(page + 592, station_e, 8));	/* jmp 2464; rex.W jmp 672 */
+	EXPECT_EQ(0, memcmp(page + 2464, station_q, 8));	/* jmp 4079; rex.W jmp 2544 */
+	for (i = 3984; i < 4079; i++)
+		ASSERT_EQ((i % 8 == 7 || i == 4078) ? 0x90 : 0x66, page[i]) TH_LOG("offset %d", i);
+	EXPECT_EQ(0, memcmp(page + 4079, stub_head, 6));	/* mov rcx, [rsp]; movabs r11, */
 	for (i = 0; i < 8; i++)
-		hook |= (__u64)page[518 + i] << (8 * i);
+		hook |= (__u64)page[4085 + i] << (8 * i);
 	EXPECT_EQ((uintptr_t)zp_hook, hook);
-	EXPECT_EQ(0x41, page[526]);	/* jmp r11 */
-	EXPECT_EQ(0xff, page[527]);
-	EXPECT_EQ(0xe3, page[528]);
-	for (i = 529; i < 4096; i++)
-		ASSERT_EQ(0xcc, page[i]) TH_LOG("offset %d", i);
+	EXPECT_EQ(0x41, page[4093]);	/* jmp r11 */
+	EXPECT_EQ(0xff, page[4094]);
+	EXPECT_EQ(0xe3, page[4095]);
+}
+
+/*
+ * What on_fault saw: signal, si_addr, GPRs and rflags in block order, rsp,
+ * rip.  Read only after zp_fp_call returns (an external call: the compiler
+ * reloads it).
+ */
+static unsigned long fault_seen[20];
+
+static void on_fault(int sig, siginfo_t *si, void *ctx)
+{
+	static const int order[18] = {
+		REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
+		REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+		REG_R15, REG_EFL, REG_RSP, REG_RIP,
+	};
+	greg_t *g = ((ucontext_t *)ctx)->uc_mcontext.gregs;
+	int i;
+
+	fault_seen[0] = sig;
+	fault_seen[1] = (unsigned long)si->si_addr;
+	for (i = 0; i < 18; i++)
+		fault_seen[2 + i] = g[order[i]];
+	/* Resume after the call, as if the hook had returned. */
+	g[REG_RIP] = (greg_t)(uintptr_t)zp_fp_back;
+	g[REG_RSP] = (greg_t)zp_fp_rsp;
+}
+
+/* Arithmetic flags and DF: what the every-offset test sets and compares. */
+#define ZP_FLAGS 0xcd5UL
+
+/*
+ * Every %rax below sled_len, through `call *%rax` as a rewritten site does:
+ * the hook is reached with every register but rcx (the return address) and
+ * r11 (the hook) and every flag as they were, or the offset is one of the
+ * 8 documented holes (all above ZPOLINE_FAST_LEN) and the call faults
+ * before anything changed: SIGILL at bytes 1 and 2 of a station, SIGSEGV
+ * at rax (byte 3) or rax - 21 (byte 4).
+ */
+TEST_F(zp, every_offset_reaches_the_hook_or_is_a_documented_hole)
+{
+	static const struct { unsigned long off; int sig; unsigned long addr; } holes[8] = {
+		{ 593, SIGILL, 593 }, { 594, SIGILL, 594 },
+		{ 595, SIGSEGV, 595 }, { 596, SIGSEGV, 596 - 21 },
+		{ 2465, SIGILL, 2465 }, { 2466, SIGILL, 2466 },
+		{ 2467, SIGSEGV, 2467 }, { 2468, SIGSEGV, 2468 - 21 },
+	};
+	struct sigaction sa = { .sa_sigaction = on_fault,
+				.sa_flags = SA_SIGINFO | SA_NODEFER };
+	struct zpoline_cfg cfg;
+	unsigned long off;
+	int i, nholes = 0;
+
+	ASSERT_EQ(0, install(self->fd, (uintptr_t)zp_fp_land, &cfg));
+	ASSERT_EQ(4079, cfg.sled_len);
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGSEGV, &sa, NULL));
+	ASSERT_EQ(0, sigaction(SIGILL, &sa, NULL));
+	for (off = 0; off < cfg.sled_len; off++) {
+		unsigned long block[16];
+
+		for (i = 0; i < 16; i++)
+			block[i] = 0x5a5a000000000000UL ^ ((unsigned long)i << 40) ^ (off * 0x10001);
+		block[0] = off;
+		block[15] = 0x2 | (ZP_FLAGS & (off * 0x9e3779b9UL));
+		memset(zp_fp_seen, 0, sizeof(zp_fp_seen));
+		fault_seen[0] = 0;
+		zp_fp_call(block);
+		if (fault_seen[0]) {
+			ASSERT_LT(nholes, 8) TH_LOG("offset %lu faults", off);
+			ASSERT_EQ(holes[nholes].off, off) TH_LOG("offset %lu faults", off);
+			EXPECT_EQ(holes[nholes].sig, (int)fault_seen[0]) TH_LOG("offset %lu", off);
+			EXPECT_EQ(holes[nholes].addr, fault_seen[1]) TH_LOG("offset %lu", off);
+			EXPECT_EQ(off, fault_seen[19]) TH_LOG("offset %lu: rip", off);
+			for (i = 0; i < 15; i++)
+				EXPECT_EQ(block[i], fault_seen[2 + i])
+					TH_LOG("offset %lu: register %d at the fault", off, i);
+			EXPECT_EQ(block[15] & ZP_FLAGS, fault_seen[17] & ZP_FLAGS)
+				TH_LOG("offset %lu: flags at the fault", off);
+			nholes++;
+			continue;
+		}
+		ASSERT_EQ((uintptr_t)zp_fp_back, zp_fp_seen[17]) TH_LOG("offset %lu: no hook", off);
+		for (i = 0; i < 15; i++) {
+			if (i == 2 || i == 10)	/* rcx, r11 */
+				continue;
+			ASSERT_EQ(block[i], zp_fp_seen[i]) TH_LOG("offset %lu: register %d", off, i);
+		}
+		ASSERT_EQ(zp_fp_seen[17], zp_fp_seen[2]) TH_LOG("offset %lu: rcx", off);
+		ASSERT_EQ((uintptr_t)zp_fp_land, zp_fp_seen[10]) TH_LOG("offset %lu: r11", off);
+		ASSERT_EQ(block[15] & ZP_FLAGS, zp_fp_seen[15] & ZP_FLAGS)
+			TH_LOG("offset %lu: flags", off);
+		ASSERT_EQ(zp_fp_rsp - 8, zp_fp_seen[16]) TH_LOG("offset %lu: rsp", off);
+	}
+	EXPECT_EQ(8, nholes);
+	for (i = 0; i < 8; i++)
+		EXPECT_LE(ZPOLINE_FAST_LEN, holes[i].off);
 }
 
 TEST_F(zp, execute_only_where_pkeys_exist)
@@ -282,7 +404,7 @@ TEST_F(zp, execute_only_where_pkeys_exist)
 		unsigned char b;
 
 		asm volatile("movb 0, %0" : "=r"(b) : : "memory");
-		_exit(b == 0x90 ? 0 : 1);
+		_exit(b == 0xeb ? 0 : 1);	/* the first jmp of the sled */
 	}
 	st = wait_child(pid);
 	if (cpu_has_pku()) {
@@ -536,7 +658,7 @@ TEST(require_xom_flag_needs_protection_keys)
 		ASSERT_EQ(0, tfd_err(ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg)));
 		EXPECT_EQ(0, cfg.result);
 		asm volatile("movb 0, %0" : "=r"(b) : : "memory");
-		EXPECT_EQ(0x90, b);
+		EXPECT_EQ(0xeb, b);	/* the first jmp of the sled */
 	}
 	EXPECT_EQ(1, page_zero_mapped());
 	close(fd);
