@@ -183,7 +183,7 @@ mod tests {
 
     #[test]
     fn finds_own_text() {
-        let here = finds_own_text as usize as u64;
+        let here = finds_own_text as *const () as u64;
         let mut buf = [0u8; 512];
         let v = find(here, &mut buf).expect("maps").expect("mapped");
         assert!(v.start <= here && here < v.end && v.exec && v.read && !v.write);

@@ -156,6 +156,12 @@ struct Scratch(UnsafeCell<[u8; 8192]>);
 unsafe impl Sync for Scratch {}
 static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; 8192]));
 
+/// Branch-target bitmap for `site::analyse`, used only under the lock.
+struct Targets(UnsafeCell<[u32; site::FLOW_WORDS]>);
+// SAFETY: only used while PATCH_LOCK is held (in `attempt`).
+unsafe impl Sync for Targets {}
+static TARGETS: Targets = Targets(UnsafeCell::new([0; site::FLOW_WORDS]));
+
 /// 0: not probed, 1: no PKU, 2: PKU enabled by the OS.
 static PKU: AtomicU8 = AtomicU8::new(0);
 
@@ -340,7 +346,9 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     }
     // SAFETY: [b, e) lies inside one readable mapping.
     let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
-    site::analyse(code, b, site)?;
+    // SAFETY: the lock is held, so no one else uses TARGETS.
+    let targets = unsafe { &mut *TARGETS.0.get() };
+    site::analyse(code, b, site, targets)?;
     p.open()?;
     // Known before it exists: another thread may run the new call right
     // after the store, and the hook checks the set.

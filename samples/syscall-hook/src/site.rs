@@ -205,9 +205,10 @@ fn gpr_bit(r: Register) -> Option<u32> {
     (i < 16).then_some(1 << i)
 }
 
-/// Whether `ins` has a memory operand (explicit, including `lea`'s).
+/// Whether `ins` has a memory operand (explicit, including `lea`'s; not
+/// the operand of a multi-byte `nop`, which touches nothing).
 fn has_memory_operand(ins: &Instruction) -> bool {
-    (0..ins.op_count()).any(|i| ins.op_kind(i) == OpKind::Memory)
+    ins.mnemonic() != Mnemonic::Nop && (0..ins.op_count()).any(|i| ins.op_kind(i) == OpKind::Memory)
 }
 
 /// Stack allocated by the prologue that follows `mov %rsp,%rbp` at the
@@ -245,10 +246,189 @@ fn prologue_alloc(code: &[u8], ip: u64, start: u64) -> u64 {
     alloc
 }
 
+/// Scratch words for [`analyse`] that cover a 64 KiB function.
+pub const FLOW_WORDS: usize = 1 << 16;
+
+/// In a `flow` word: this address is a direct branch target (the low 16
+/// bits are the copies of `%rsp` that branches bring in).
+const TARGET: u32 = 1 << 31;
+
+/// The target of a direct jump, jcc, loop, call or xbegin.
+fn direct_target(ins: &Instruction) -> Option<u64> {
+    matches!(
+        ins.flow_control(),
+        FlowControl::UnconditionalBranch
+            | FlowControl::ConditionalBranch
+            | FlowControl::Call
+            | FlowControl::XbeginXabortXend
+    )
+    .then_some(())
+    .filter(|_| {
+        matches!(
+            ins.op0_kind(),
+            OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
+        )
+    })
+    .map(|_| ins.near_branch_target())
+}
+
+/// Registers an instruction overwrites implicitly with a value that is not
+/// a stack address: one-operand `mul`/`imul`/`div`/`idiv` (rdx:rax),
+/// `cqo`/`cdq` (rdx), `cpuid`, `rdtsc`, `rdtscp`.
+fn implicit_kills(ins: &Instruction) -> u32 {
+    let bit = |r| gpr_bit(r).unwrap_or(0);
+    let (rax, rbx, rcx, rdx) = (
+        bit(Register::RAX),
+        bit(Register::RBX),
+        bit(Register::RCX),
+        bit(Register::RDX),
+    );
+    match ins.mnemonic() {
+        Mnemonic::Mul | Mnemonic::Div | Mnemonic::Idiv => rax | rdx,
+        Mnemonic::Imul if ins.op_count() == 1 => rax | rdx,
+        Mnemonic::Cqo | Mnemonic::Cdq | Mnemonic::Cwd => rdx,
+        Mnemonic::Cpuid => rax | rbx | rcx | rdx,
+        Mnemonic::Rdtsc => rax | rdx,
+        Mnemonic::Rdtscp => rax | rcx | rdx,
+        _ => 0,
+    }
+}
+
+/// What an instruction does to the copies of `%rsp` (a bit mask of GPRs).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Effect {
+    /// Writes no general register that matters.
+    None,
+    /// 64-bit `mov`/`lea` of a copy of `%rsp` (or of `%rsp`) into `dst`.
+    Copy(u32),
+    /// Overwrites `dst` whole with something unrelated to the stack (a
+    /// 32-bit write, a load, an immediate, `xor %r,%r`, `pop`...).
+    Kill(u32),
+    /// Keeps `dst` (reads it, or adds a non-negative immediate).
+    Keep(u32),
+    /// Anything else that writes `dst` (arithmetic that may move a copy of
+    /// `%rsp` down, partial writes).
+    Unknown(u32),
+    /// Mixes a copy of `%rsp` into `dst` other than by a plain copy
+    /// (`add %rsp,%rax`, `xchg`, `cmov`...).
+    Mix(u32),
+}
+
+/// Whether `ins` is `mov %rsp,%rbp` (a frame pointer set-up).
+fn is_frame_setup(ins: &Instruction) -> bool {
+    ins.mnemonic() == Mnemonic::Mov
+        && ins.op0_kind() == OpKind::Register
+        && ins.op0_register() == Register::RBP
+        && ins.op1_kind() == OpKind::Register
+        && ins.op1_register() == Register::RSP
+}
+
+/// The [`Effect`] of `ins` given `t`, the registers that hold copies of
+/// `%rsp`.  `%rsp` itself and the frame pointer set-up are `None`.
+fn effect(ins: &Instruction, t: u32) -> Effect {
+    if ins.op_count() == 0 || ins.op0_kind() != OpKind::Register || is_frame_setup(ins) {
+        return Effect::None;
+    }
+    let r0 = ins.op0_register();
+    let Some(dst) = gpr_bit(r0) else {
+        return Effect::None;
+    };
+    let rsp = gpr_bit(Register::RSP).unwrap_or(0);
+    if dst == rsp {
+        return Effect::None;
+    }
+    let m = ins.mnemonic();
+    if matches!(
+        m,
+        Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Bt | Mnemonic::Push
+    ) {
+        return Effect::Keep(dst); // reads only
+    }
+    // A 32-bit source cannot hold a stack address (the stack lies above
+    // 4 GiB): only 64-bit sources count.
+    let src = if ins.op_count() >= 2
+        && ins.op1_kind() == OpKind::Register
+        && ins.op1_register().is_gpr64()
+    {
+        gpr_bit(ins.op1_register()).unwrap_or(0)
+    } else {
+        0
+    };
+    let mem_base = if has_memory_operand(ins) {
+        gpr_bit(ins.memory_base()).unwrap_or(0) | gpr_bit(ins.memory_index()).unwrap_or(0)
+    } else {
+        0
+    };
+    let stack = t | rsp;
+    let from_stack = src & stack != 0 || (m == Mnemonic::Lea && mem_base & stack != 0);
+    if r0.is_gpr64() {
+        let cmov = ins.condition_code() != ConditionCode::None && !ins.is_jcc_short_or_near();
+        if (matches!(m, Mnemonic::Mov | Mnemonic::Lea) || cmov) && from_stack {
+            return Effect::Copy(dst);
+        }
+        if cmov {
+            // Either unchanged or a value that is not a stack address.
+            return Effect::Keep(dst);
+        }
+        if from_stack {
+            return Effect::Mix(dst);
+        }
+        let zeroing = matches!(m, Mnemonic::Xor | Mnemonic::Sub) && src == dst;
+        if matches!(
+            m,
+            Mnemonic::Mov
+                | Mnemonic::Movzx
+                | Mnemonic::Movsx
+                | Mnemonic::Movsxd
+                | Mnemonic::Lea
+                | Mnemonic::Pop
+        ) || zeroing
+        {
+            return Effect::Kill(dst);
+        }
+        if matches!(
+            m,
+            Mnemonic::Shl
+                | Mnemonic::Shr
+                | Mnemonic::Sar
+                | Mnemonic::Rol
+                | Mnemonic::Ror
+                | Mnemonic::Imul
+                | Mnemonic::Bswap
+                | Mnemonic::Popcnt
+                | Mnemonic::Lzcnt
+                | Mnemonic::Tzcnt
+                | Mnemonic::Not
+                | Mnemonic::Neg
+        ) {
+            // A shifted or multiplied stack address is no address.
+            return Effect::Kill(dst);
+        }
+        // Moves that can only go up: add of a non-negative immediate, inc,
+        // or (sets bits).
+        let add_imm = m == Mnemonic::Add
+            && !matches!(ins.op1_kind(), OpKind::Register | OpKind::Memory)
+            && (ins.immediate(1) as i64) >= 0;
+        if add_imm || matches!(m, Mnemonic::Inc | Mnemonic::Or) {
+            return Effect::Keep(dst);
+        }
+        return Effect::Unknown(dst);
+    }
+    if r0.is_gpr32() {
+        // A 32-bit write zero-extends: the register no longer points into
+        // the stack, which lies above 4 GiB.
+        return Effect::Kill(dst);
+    }
+    // 8- and 16-bit writes keep the upper bits.
+    Effect::Unknown(dst)
+}
+
 /// Decides whether the `syscall` at `site` may be rewritten.  `code` holds
-/// the bytes of the whole function, which starts at `start`.  Returns the
-/// constant syscall number on success.
-pub fn analyse(code: &[u8], start: u64, site: u64) -> Result<u64, Refusal> {
+/// the bytes of the whole function, which starts at `start`.  `flow` is
+/// scratch space, one word per byte of the function ([`FLOW_WORDS`] cover
+/// 64 KiB); a bigger function is analysed flow-insensitively (every
+/// instruction a join point).  Returns the constant syscall number.
+pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u64, Refusal> {
     let end = start.wrapping_add(code.len() as u64);
     if site < start || site.wrapping_add(2) > end {
         return Err(Refusal::NoBounds);
@@ -291,13 +471,20 @@ pub fn analyse(code: &[u8], start: u64, site: u64) -> Result<u64, Refusal> {
         return Err(Refusal::RaxRange);
     }
 
-    // Pass 2: the whole function, twice (copies of %rsp found on the first
-    // round count on the second, whatever the code order).
-    let mut tainted = 0u32; // registers copied from %rsp (not the frame %rbp)
+    // Pass 2 (two rounds): jump tables, branches into the window, branch
+    // targets (marked in `flow`), the frame pointer, and G: every register
+    // that is a 64-bit copy of %rsp (or of such a copy) anywhere in the
+    // function, whatever the order (flow-insensitive).
+    let mut flow = if code.len() <= flow.len() {
+        flow[..code.len()].fill(0);
+        Some(&mut flow[..code.len()])
+    } else {
+        None // too big: every instruction is a join point taking G
+    };
+    let mut g = 0u32;
     let mut frame_rbp = false; // %rbp set by `mov %rsp,%rbp`
     let mut frame_alloc = u64::MAX; // smallest prologue allocation after it
-    let rsp_bit = gpr_bit(Register::RSP).unwrap_or(0);
-    let rbp_bit = gpr_bit(Register::RBP).unwrap_or(0);
+    let mut jump_table = false;
     for round in 0..2 {
         let mut d = new_decoder()?;
         while d.can_decode() {
@@ -305,107 +492,136 @@ pub fn analyse(code: &[u8], start: u64, site: u64) -> Result<u64, Refusal> {
             if ins.is_invalid() {
                 return Err(Refusal::Desync);
             }
-            // Branches into the window.
-            match ins.flow_control() {
-                FlowControl::UnconditionalBranch
-                | FlowControl::ConditionalBranch
-                | FlowControl::Call
-                | FlowControl::XbeginXabortXend => {
-                    if matches!(
-                        ins.op0_kind(),
-                        OpKind::NearBranch16 | OpKind::NearBranch32 | OpKind::NearBranch64
-                    ) {
-                        let t = ins.near_branch_target();
-                        if t > w && t <= site {
-                            return Err(Refusal::BranchTarget);
-                        }
+            if round == 0 {
+                if let Some(t) = direct_target(&ins) {
+                    if t > w && t <= site {
+                        return Err(Refusal::BranchTarget);
+                    }
+                    if let (Some(f), true) = (flow.as_deref_mut(), t >= start && t < end) {
+                        f[(t - start) as usize] |= TARGET;
                     }
                 }
-                FlowControl::IndirectBranch => {
-                    let got_slot =
-                        ins.is_ip_rel_memory_operand() && ins.memory_index() == Register::None;
-                    if !got_slot {
-                        return Err(Refusal::IndirectJump);
-                    }
+                if ins.flow_control() == FlowControl::IndirectBranch {
+                    // A tail call through a GOT slot is fine; anything else
+                    // may be a jump table into the window.
+                    jump_table |=
+                        !(ins.is_ip_rel_memory_operand() && ins.memory_index() == Register::None);
                 }
-                _ => {}
+                if is_frame_setup(&ins) {
+                    frame_rbp = true;
+                    frame_alloc = frame_alloc.min(prologue_alloc(code, ins.ip(), start));
+                }
             }
-            // Memory operands below %rsp.
-            if has_memory_operand(&ins) {
+            if let Effect::Copy(dst) | Effect::Mix(dst) = effect(&ins, g) {
+                g |= dst;
+            }
+        }
+    }
+
+    // Pass 3: dataflow of T, the registers holding copies of %rsp, to a
+    // fixed point: T starts empty; a branch adds its T to its target's
+    // entry in `flow`; at a target T takes that entry; after an
+    // unconditional transfer T is the entry alone (or G at an address no
+    // direct branch targets: reached from outside the function or not at
+    // all).  Every memory operand is checked against T, and arithmetic that
+    // could move a copy of %rsp down is refused.
+    let rsp_bit = gpr_bit(Register::RSP).unwrap_or(0);
+    let rbp_bit = gpr_bit(Register::RBP).unwrap_or(0);
+    let bits = |rs: &[Register]| rs.iter().fold(0, |m, &r| m | gpr_bit(r).unwrap_or(0));
+    let args = bits(&[
+        Register::RDI,
+        Register::RSI,
+        Register::RDX,
+        Register::RCX,
+        Register::R8,
+        Register::R9,
+    ]);
+    let volatile = args | bits(&[Register::RAX, Register::R10, Register::R11]);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        if rounds > 64 {
+            return Err(Refusal::RedZone); // no fixed point: be conservative
+        }
+        let mut changed = false;
+        let mut t = 0u32;
+        let mut fallthrough = true;
+        let mut d = new_decoder()?;
+        while d.can_decode() {
+            d.decode_out(&mut ins);
+            let o = (ins.ip() - start) as usize;
+            match flow.as_deref() {
+                Some(f) if f[o] & TARGET != 0 => {
+                    let incoming = f[o] & !TARGET;
+                    t = if fallthrough { t | incoming } else { incoming };
+                }
+                Some(_) if !fallthrough => t = g,
+                Some(_) => {}
+                None => t |= g,
+            }
+            // (A lea into a 32-bit register computes no stack address.)
+            if (ins.mnemonic() != Mnemonic::Lea || ins.op0_register().is_gpr64())
+                && has_memory_operand(&ins)
+            {
                 let base = ins.memory_base();
                 let index = ins.memory_index();
                 let disp = ins.memory_displacement64() as i64;
                 let b = gpr_bit(base).unwrap_or(0);
                 let x = gpr_bit(index).unwrap_or(0);
-                if x & (tainted | rsp_bit) != 0 {
+                if x & (t | rsp_bit) != 0 {
                     return Err(Refusal::RedZone);
                 }
-                if base == Register::RBP && frame_rbp && tainted & rbp_bit == 0 {
+                if base == Register::RBP && frame_rbp && t & rbp_bit == 0 {
                     if disp < 0 && disp.unsigned_abs() > frame_alloc {
                         return Err(Refusal::RedZone);
                     }
-                } else if b & (tainted | rsp_bit) != 0 && (disp < 0 || index != Register::None) {
+                } else if b & (t | rsp_bit) != 0 && (disp < 0 || index != Register::None) {
                     return Err(Refusal::RedZone);
                 }
             }
-            // Copies of %rsp.
-            if ins.op_count() >= 1 && ins.op0_kind() == OpKind::Register {
-                let dst = gpr_bit(ins.op0_register()).unwrap_or(0);
-                let src_reg = if ins.op_count() >= 2 && ins.op1_kind() == OpKind::Register {
-                    gpr_bit(ins.op1_register()).unwrap_or(0)
+            match effect(&ins, t) {
+                Effect::None | Effect::Keep(_) => {}
+                Effect::Copy(dst) => t |= dst,
+                Effect::Kill(dst) => t &= !dst,
+                Effect::Unknown(dst) if dst & t != 0 => return Err(Refusal::RedZone),
+                Effect::Unknown(_) => {}
+                Effect::Mix(_) => return Err(Refusal::RedZone),
+            }
+            t &= !implicit_kills(&ins);
+            if ins.flow_control() == FlowControl::Call {
+                // The callee clobbers the caller-saved registers; it may
+                // leave in them (and return) a stack address only if it was
+                // given one in an argument register.
+                t = if t & args != 0 {
+                    t | volatile
                 } else {
-                    0
+                    t & !volatile
                 };
-                let from_stack = src_reg & (tainted | rsp_bit) != 0
-                    || (ins.mnemonic() == Mnemonic::Lea
-                        && gpr_bit(ins.memory_base()).unwrap_or(0) & (tainted | rsp_bit) != 0);
-                let is_copy = matches!(ins.mnemonic(), Mnemonic::Mov | Mnemonic::Lea);
-                let writes_op0 = !matches!(
-                    ins.mnemonic(),
-                    Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Bt | Mnemonic::Push
-                );
-                if !writes_op0 {
-                    // Reads only.
-                } else if dst == rbp_bit
-                    && ins.mnemonic() == Mnemonic::Mov
-                    && src_reg == rsp_bit
-                    && ins.op0_register() == Register::RBP
-                {
-                    // `mov %rsp,%rbp`: a frame pointer.
-                    frame_rbp = true;
-                    if round == 0 {
-                        frame_alloc = frame_alloc.min(prologue_alloc(code, ins.ip(), start));
-                    }
-                } else if dst != 0 && dst != rsp_bit && from_stack {
-                    if !is_copy {
-                        // xchg, add %rsp,%r...: unknown value near the stack.
-                        return Err(Refusal::RedZone);
-                    }
-                    tainted |= dst;
-                } else if dst & tainted != 0 && dst != rsp_bit {
-                    // Arithmetic on a copy of %rsp that could move it down.
-                    let harmless = matches!(
-                        ins.mnemonic(),
-                        Mnemonic::Mov
-                            | Mnemonic::Movzx
-                            | Mnemonic::Movsx
-                            | Mnemonic::Movsxd
-                            | Mnemonic::Lea
-                            | Mnemonic::Cmp
-                            | Mnemonic::Test
-                            | Mnemonic::Push
-                            | Mnemonic::Pop
-                    ) || (ins.mnemonic() == Mnemonic::Add
-                        && ins.op1_kind() != OpKind::Register
-                        && ins.op1_kind() != OpKind::Memory
-                        && (ins.immediate(1) as i64) >= 0)
-                        || const_rax(&ins) == Some(0);
-                    if !harmless {
-                        return Err(Refusal::RedZone);
+            }
+            if let (Some(tg), Some(f)) = (direct_target(&ins), flow.as_deref_mut()) {
+                if tg >= start && tg < end && ins.flow_control() != FlowControl::Call {
+                    let e = &mut f[(tg - start) as usize];
+                    if (*e | t) != *e {
+                        *e |= t;
+                        changed = true;
                     }
                 }
             }
+            fallthrough = !matches!(
+                ins.flow_control(),
+                FlowControl::UnconditionalBranch
+                    | FlowControl::IndirectBranch
+                    | FlowControl::Return
+                    | FlowControl::Exception
+                    | FlowControl::Interrupt
+            );
         }
+        if !changed || flow.is_none() {
+            break;
+        }
+    }
+    if jump_table {
+        return Err(Refusal::IndirectJump);
     }
     Ok(nr)
 }
@@ -446,3 +662,7 @@ pub fn for_each_syscall(code: &[u8], start: u64, mut f: impl FnMut(u64)) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "site_tests.rs"]
+mod tests;
