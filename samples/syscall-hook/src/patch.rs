@@ -522,3 +522,154 @@ extern "C" fn report_at_exit() {
 #[used]
 #[link_section = ".fini_array"]
 static FINI: extern "C" fn() = report_at_exit;
+
+#[cfg(test)]
+mod tests {
+    //! Real rewrites in the test process (no zpoline page: the rewritten
+    //! sites are never executed).
+    use super::*;
+
+    const NR_MMAP: i64 = 9;
+
+    /// Runs `f` with every signal blocked, as `rewrite` requires.
+    fn blocked<T>(f: impl FnOnce() -> T) -> T {
+        let all = u64::MAX;
+        let mut old = 0u64;
+        sys(
+            NR_RT_SIGPROCMASK,
+            [
+                0,
+                &all as *const u64 as i64,
+                &mut old as *mut u64 as i64,
+                8,
+                0,
+                0,
+            ],
+        );
+        let r = f();
+        sys(
+            NR_RT_SIGPROCMASK,
+            [2, &old as *const u64 as i64, 0, 8, 0, 0],
+        );
+        r
+    }
+
+    fn vma(addr: u64) -> Vma {
+        let mut buf = [0u8; 4096];
+        maps::find(addr, &mut buf).expect("maps").expect("mapped")
+    }
+
+    fn bytes(addr: u64) -> [u8; 2] {
+        // SAFETY: the callers pass an address in a readable mapping.
+        unsafe { [*(addr as *const u8), *((addr + 1) as *const u8)] }
+    }
+
+    /// A fresh anonymous mapping of one page with `code` at `off`, left
+    /// with protection `prot`.
+    fn jit(code: &[u8], off: usize, prot: i64) -> u64 {
+        let p = sys(NR_MMAP, [0, 4096, 3, 0x22, -1, 0]);
+        assert!(p > 0, "mmap: {p}");
+        // SAFETY: a fresh private RW page of ours.
+        unsafe {
+            core::ptr::copy_nonoverlapping(code.as_ptr(), (p as usize + off) as *mut u8, code.len())
+        };
+        assert_eq!(sys(NR_MPROTECT, [p, 4096, prot, 0, 0, 0]), 0);
+        p as u64
+    }
+
+    /// mov $39,%eax; syscall; ret
+    const GETPID: [u8; 8] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3];
+
+    extern "C" {
+        fn dlsym(
+            h: *mut core::ffi::c_void,
+            name: *const core::ffi::c_char,
+        ) -> *mut core::ffi::c_void;
+    }
+
+    #[test]
+    fn libc_text_keeps_its_vma_and_protection() {
+        // vhangup: mov $0x99,%eax; syscall; ... (nobody calls it here).
+        // SAFETY: RTLD_DEFAULT and a C string.
+        let f = unsafe { dlsym(core::ptr::null_mut(), c"vhangup".as_ptr()) } as u64;
+        assert_ne!(f, 0);
+        // SAFETY: libc code, readable.
+        let code = unsafe { core::slice::from_raw_parts(f as *const u8, 64) };
+        let at = code
+            .windows(2)
+            .position(|w| w == [0x0f, 0x05])
+            .expect("a syscall") as u64;
+        let site = f + at;
+        let before = vma(site);
+        assert!(before.exec && before.read && !before.write && before.end - before.start > 1 << 20);
+        assert!(
+            site - before.start > 4096 && before.end - site > 4096,
+            "not in the middle"
+        );
+        assert!(blocked(|| rewrite(site)), "vhangup's site is rewritten");
+        assert_eq!(bytes(site), [0xff, 0xd0]);
+        assert!(is_site(site));
+        // Not split, same protection: one VMA, the same line.
+        assert_eq!(vma(site), before);
+        assert_eq!(vma(before.start), before);
+        assert_eq!(vma(before.end - 1), before);
+        // A second call finds it done.
+        assert!(blocked(|| rewrite(site)));
+    }
+
+    #[test]
+    fn rwx_jit_page_stays_writable() {
+        let p = jit(&GETPID, 0, 7);
+        let before = vma(p);
+        assert!(before.write && before.exec);
+        assert!(blocked(|| rewrite(p + 5)));
+        assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+        assert_eq!(vma(p), before, "an RWX page keeps PROT_WRITE");
+    }
+
+    #[test]
+    fn rx_jit_page_gets_back_rx() {
+        let p = jit(&GETPID, 16, 5);
+        let before = vma(p);
+        assert!(!before.write && before.exec && before.read);
+        assert!(blocked(|| rewrite(p + 21)));
+        assert_eq!(bytes(p + 21), [0xff, 0xd0]);
+        assert_eq!(vma(p), before, "an RX page is RX again");
+    }
+
+    #[test]
+    fn jit_refusals_leave_the_bytes() {
+        // mov %rdi,%rax; syscall; ret
+        let p = jit(&[0x48, 0x89, 0xf8, 0x0f, 0x05, 0xc3], 0, 7);
+        assert!(!blocked(|| rewrite(p + 3)));
+        assert_eq!(bytes(p + 3), [0x0f, 0x05]);
+        assert!(!is_site(p + 3));
+        // mov %rdi,-8(%rsp); mov $39,%eax; syscall; ret
+        let code = [
+            0x48, 0x89, 0x7c, 0x24, 0xf8, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3,
+        ];
+        let p = jit(&code, 0, 7);
+        assert!(!blocked(|| rewrite(p + 10)));
+        assert_eq!(bytes(p + 10), [0x0f, 0x05]);
+        // The two bytes straddle a cache line: mov at 58, syscall at 63.
+        let p = jit(&GETPID, 58, 7);
+        assert!(!blocked(|| rewrite(p + 63)));
+        assert_eq!(bytes(p + 63), [0x0f, 0x05]);
+        // Refusals are counted and remembered.
+        assert!(syscallhook_patch_stat(1 + Refusal::RaxUnknown as u32) >= 1);
+        assert!(syscallhook_patch_stat(1 + Refusal::RedZone as u32) >= 1);
+        assert!(syscallhook_patch_stat(1 + Refusal::CacheLine as u32) >= 1);
+        assert!(contains(&REFUSED_SET, p + 63));
+    }
+
+    #[test]
+    fn execute_only_page_is_left_alone() {
+        let p = jit(&GETPID, 0, 4);
+        let before = vma(p);
+        assert!(before.exec && !before.read && !before.write);
+        assert!(!blocked(|| rewrite(p + 5)));
+        assert_eq!(vma(p), before, "still execute-only");
+        assert_eq!(sys(NR_MPROTECT, [p as i64, 4096, 1, 0, 0, 0]), 0);
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+    }
+}
