@@ -523,6 +523,17 @@ extern "C" fn report_at_exit() {
 #[link_section = ".fini_array"]
 static FINI: extern "C" fn() = report_at_exit;
 
+/// Builds the decoder's tables at load (see `site::warm_up`).
+extern "C" fn warm_up_at_load() {
+    site::warm_up();
+}
+
+// A prioritised .init_array entry runs before the plain ones (lib.rs's
+// `init`, which switches SUD on).
+#[used]
+#[link_section = ".init_array.00200"]
+static WARM_UP: extern "C" fn() = warm_up_at_load;
+
 #[cfg(test)]
 mod tests {
     //! Real rewrites in the test process (no zpoline page: the rewritten

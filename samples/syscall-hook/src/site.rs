@@ -246,6 +246,236 @@ fn prologue_alloc(code: &[u8], ip: u64, start: u64) -> u64 {
     alloc
 }
 
+/// Whether execution may continue with the next instruction (not after a
+/// jmp, ret, ud2, int3 or hlt, which faults in user mode).
+fn falls_through(ins: &Instruction) -> bool {
+    !matches!(
+        ins.flow_control(),
+        FlowControl::UnconditionalBranch
+            | FlowControl::IndirectBranch
+            | FlowControl::Return
+            | FlowControl::Exception
+            | FlowControl::Interrupt
+    ) && ins.mnemonic() != Mnemonic::Hlt
+}
+
+/// How the last writer of `%rax` before the site sets it.
+#[derive(Clone, Copy)]
+enum Writer {
+    /// `mov $imm`, `xor`/`sub` with itself.
+    Const(u64),
+    /// `mov %src,%eax` (false: 32-bit, zero-extends) or `mov %src,%rax`.
+    Copy(Register, bool),
+}
+
+/// If `ins` is `mov %r32,%e?x`/`mov %r64,%r?x` into the 64-bit register
+/// `dst`: the source (64-bit name) and whether the copy is 64-bit wide.
+fn copy_into(ins: &Instruction, dst: Register) -> Option<(Register, bool)> {
+    if ins.mnemonic() != Mnemonic::Mov
+        || ins.op0_kind() != OpKind::Register
+        || ins.op1_kind() != OpKind::Register
+        || ins.op0_register().full_register() != dst
+    {
+        return None;
+    }
+    let (d, s) = (ins.op0_register(), ins.op1_register());
+    if d.is_gpr64() && s.is_gpr64() {
+        Some((s, true))
+    } else if d.is_gpr32() && s.is_gpr32() {
+        Some((s.full_register(), false))
+    } else {
+        None
+    }
+}
+
+/// A register's value at a point: no path reaches it, a constant, or
+/// anything.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Val {
+    Bottom,
+    Const(u64),
+    Unknown,
+}
+
+impl Val {
+    fn join(self, o: Val) -> Val {
+        match (self, o) {
+            (Val::Bottom, x) | (x, Val::Bottom) => x,
+            (Val::Const(a), Val::Const(b)) if a == b => Val::Const(a),
+            _ => Val::Unknown,
+        }
+    }
+}
+
+/// How deep [`Values::value`] follows copies and joins.
+const VALUE_DEPTH: u32 = 6;
+/// How many linear decodes of the function [`Values::value`] may spend.
+const VALUE_BUDGET: u32 = 48;
+
+/// The state of one register on a straight line.
+#[derive(Clone, Copy)]
+enum Line {
+    Unknown,
+    Const(u64),
+    /// A copy of that register (wide: 64-bit) made at that address.
+    Copy(Register, bool, u64),
+    /// Whatever reaches that address (a branch target, or the instruction
+    /// after one that does not fall through); true if the instruction
+    /// before it falls through into it.
+    Join(u64, bool),
+}
+
+/// Demand-driven constant propagation for one register, over the direct
+/// branches of a function (`flow` holds the branch-target marks of pass 2).
+struct Values<'a> {
+    code: &'a [u8],
+    start: u64,
+    flow: &'a [u32],
+}
+
+impl Values<'_> {
+    /// What `ins` does to the 64-bit register `reg` (None: leaves it).
+    fn write(ins: &Instruction, reg: Register) -> Option<Line> {
+        let reg0 = ins.op_count() > 0
+            && ins.op0_kind() == OpKind::Register
+            && ins.op0_register().full_register() == reg;
+        if reg0 {
+            if let Some((src, wide)) = copy_into(ins, reg) {
+                return Some(Line::Copy(src, wide, ins.ip()));
+            }
+            let imm = match ins.code() {
+                Code::Mov_r32_imm32 | Code::Mov_rm32_imm32 if ins.op0_register().is_gpr32() => {
+                    Some(u64::from(ins.immediate32()))
+                }
+                Code::Mov_rm64_imm32 => Some(ins.immediate32to64() as u64),
+                Code::Mov_r64_imm64 => Some(ins.immediate64()),
+                _ => None,
+            };
+            let zero = matches!(ins.mnemonic(), Mnemonic::Xor | Mnemonic::Sub)
+                && ins.op1_kind() == OpKind::Register
+                && ins.op1_register() == ins.op0_register()
+                && (ins.op0_register().is_gpr32() || ins.op0_register().is_gpr64());
+            return match (imm, zero) {
+                (Some(v), _) => Some(Line::Const(v)),
+                (None, true) => Some(Line::Const(0)),
+                _ if matches!(
+                    ins.mnemonic(),
+                    Mnemonic::Cmp | Mnemonic::Test | Mnemonic::Push | Mnemonic::Bt
+                ) =>
+                {
+                    None
+                }
+                _ => Some(Line::Unknown),
+            };
+        }
+        if ins.code() == Code::Syscall {
+            // The kernel returns in rax and clobbers rcx and r11.
+            let clobbered = matches!(reg, Register::RAX | Register::RCX | Register::R11);
+            return clobbered.then_some(Line::Unknown);
+        }
+        if ins.flow_control() == FlowControl::Call {
+            // The callee keeps only the callee-saved registers.
+            let saved = matches!(
+                reg,
+                Register::RBX
+                    | Register::RBP
+                    | Register::R12
+                    | Register::R13
+                    | Register::R14
+                    | Register::R15
+                    | Register::RSP
+            );
+            return (!saved).then_some(Line::Unknown);
+        }
+        if known_writes(ins) || !falls_through(ins) {
+            // Only the explicit first operand (checked above), and rcx for
+            // loop.
+            return (ins.is_loop() && reg == Register::RCX).then_some(Line::Unknown);
+        }
+        Some(Line::Unknown) // anything else may write any register
+    }
+
+    /// The value of the 64-bit register `reg` just before the instruction
+    /// at `point`; `join_here`: count the branches into `point` (false: the
+    /// straight line into it only).
+    fn value(
+        &self,
+        reg: Register,
+        point: u64,
+        join_here: bool,
+        depth: u32,
+        budget: &mut u32,
+    ) -> Val {
+        if depth == 0 || *budget == 0 {
+            return Val::Unknown;
+        }
+        *budget -= 1;
+        let Ok(mut d) = Decoder::try_with_ip(64, self.code, self.start, DecoderOptions::NONE)
+        else {
+            return Val::Unknown;
+        };
+        let mut ins = Instruction::default();
+        let mut st = Line::Unknown; // the caller's value at the entry
+        let mut falls = true;
+        let mut reached = false;
+        while d.can_decode() {
+            d.decode_out(&mut ins);
+            let ip = ins.ip();
+            if ip > point || ins.is_invalid() {
+                break;
+            }
+            let target = self.flow[(ip - self.start) as usize] & TARGET != 0;
+            if ip == point {
+                if join_here && (target || !falls) {
+                    st = Line::Join(ip, falls);
+                }
+                reached = true;
+                break;
+            }
+            if target || !falls {
+                st = Line::Join(ip, falls);
+            }
+            if let Some(w) = Self::write(&ins, reg) {
+                st = w;
+            }
+            falls = falls_through(&ins);
+        }
+        if !reached {
+            return Val::Unknown;
+        }
+        match st {
+            Line::Unknown => Val::Unknown,
+            Line::Const(v) => Val::Const(v),
+            Line::Copy(src, wide, at) => match self.value(src, at, true, depth - 1, budget) {
+                Val::Const(v) if !wide => Val::Const(v & 0xffff_ffff),
+                v => v,
+            },
+            Line::Join(t, fell) => {
+                let mut v = if fell {
+                    self.value(reg, t, false, depth - 1, budget)
+                } else {
+                    Val::Bottom
+                };
+                let Ok(mut d) =
+                    Decoder::try_with_ip(64, self.code, self.start, DecoderOptions::NONE)
+                else {
+                    return Val::Unknown;
+                };
+                while d.can_decode() && v != Val::Unknown {
+                    d.decode_out(&mut ins);
+                    if ins.flow_control() != FlowControl::Call && direct_target(&ins) == Some(t) {
+                        v = v.join(self.value(reg, ins.ip(), true, depth - 1, budget));
+                        if ins.is_loop() && reg == Register::RCX {
+                            v = Val::Unknown;
+                        }
+                    }
+                }
+                v
+            }
+        }
+    }
+}
+
 /// Scratch words for [`analyse`] that cover a 64 KiB function.
 pub const FLOW_WORDS: usize = 1 << 16;
 
@@ -440,7 +670,7 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
     // Pass 1: the straight line from the function start to the site, and
     // the last writer of %rax on it.
     let mut d = new_decoder()?;
-    let mut writer: Option<(u64, u64)> = None;
+    let mut writer: Option<(u64, Writer)> = None;
     loop {
         if !d.can_decode() {
             return Err(Refusal::Desync);
@@ -459,16 +689,20 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
             return Err(Refusal::Desync);
         }
         if let Some(v) = const_rax(&ins) {
-            writer = Some((ins.ip(), v));
+            writer = Some((ins.ip(), Writer::Const(v)));
+        } else if let Some((src, wide)) = copy_into(&ins, Register::RAX) {
+            writer = Some((ins.ip(), Writer::Copy(src, wide)));
         } else if may_write_rax(&ins) {
             writer = None;
         }
     }
-    let Some((w, nr)) = writer else {
+    let Some((w, how)) = writer else {
         return Err(Refusal::RaxUnknown);
     };
-    if nr >= RAX_LIMIT {
-        return Err(Refusal::RaxRange);
+    if let Writer::Const(nr) = how {
+        if nr >= RAX_LIMIT {
+            return Err(Refusal::RaxRange);
+        }
     }
 
     // Pass 2 (two rounds): jump tables, branches into the window, branch
@@ -516,6 +750,31 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                 g |= dst;
             }
         }
+    }
+
+    // A copy from another register: that register's value at the copy,
+    // through the branches that reach it.
+    let nr = match how {
+        Writer::Const(v) => v,
+        Writer::Copy(src, wide) => {
+            let Some(f) = flow.as_deref() else {
+                return Err(Refusal::RaxUnknown);
+            };
+            let ctx = Values {
+                code,
+                start,
+                flow: f,
+            };
+            let mut budget = VALUE_BUDGET;
+            match ctx.value(src, w, true, VALUE_DEPTH, &mut budget) {
+                Val::Const(v) if wide => v,
+                Val::Const(v) => v & 0xffff_ffff,
+                _ => return Err(Refusal::RaxUnknown),
+            }
+        }
+    };
+    if nr >= RAX_LIMIT {
+        return Err(Refusal::RaxRange);
     }
 
     // Pass 3: dataflow of T, the registers holding copies of %rsp, to a
@@ -607,14 +866,7 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                     }
                 }
             }
-            fallthrough = !matches!(
-                ins.flow_control(),
-                FlowControl::UnconditionalBranch
-                    | FlowControl::IndirectBranch
-                    | FlowControl::Return
-                    | FlowControl::Exception
-                    | FlowControl::Interrupt
-            );
+            fallthrough = falls_through(&ins);
         }
         if !changed || flow.is_none() {
             break;
@@ -642,6 +894,13 @@ pub fn jit_end(code: &[u8], site: u64) -> Option<u64> {
         }
     }
     None
+}
+
+/// Builds iced-x86's decoder tables, which it allocates lazily on the
+/// first decode: that must happen at load, not in the SIGSYS handler (no
+/// allocation there, and the allocator's own system calls would trap).
+pub fn warm_up() {
+    for_each_syscall(&[0x0f, 0x05], 0, |_| {});
 }
 
 /// Calls `f` with the address of each `syscall` in the function `code`

@@ -328,3 +328,38 @@ fn real_libc_every_site_gets_a_verdict() {
         "fewer than 70% rewritable: {tally:?}"
     );
 }
+
+#[test]
+fn real_libc_exit_is_rewritten() {
+    // _exit: mov $0xe7,%esi; mov $0x3c,%edx; jmp 1f; 2: mov %edx,%eax;
+    // syscall; ...; 1: mov %esi,%eax; syscall (rax copied from registers
+    // that hold constants on every path).
+    assert_eq!(libc_verdicts(c"_exit"), vec![Ok(60), Ok(231)]);
+}
+
+#[test]
+fn rax_copied_from_a_register_follows_the_branches() {
+    // mov $39,%esi; test %edi,%edi; je 1f; mov $N,%esi; 1: mov %esi,%eax;
+    // syscall; ret
+    let code = |n: u8| {
+        [
+            0xbe, 39, 0, 0, 0, 0x85, 0xff, 0x74, 0x05, 0xbe, n, 0, 0, 0, 0x89, 0xf0, 0x0f, 0x05,
+            0xc3,
+        ]
+    };
+    assert_eq!(
+        verdict(&code(39)),
+        Ok(39),
+        "the same constant on both paths"
+    );
+    assert_eq!(
+        verdict(&code(40)),
+        Err(Refusal::RaxUnknown),
+        "two constants"
+    );
+    // mov %edi,%esi; mov %esi,%eax; syscall: the caller's value
+    assert_eq!(
+        verdict(&[0x89, 0xfe, 0x89, 0xf0, 0x0f, 0x05, 0xc3]),
+        Err(Refusal::RaxUnknown)
+    );
+}
