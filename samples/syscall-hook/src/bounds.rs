@@ -283,6 +283,10 @@ fn entry(hdr: u64, first: u64, i: u64, lo: u64, hi: u64) -> Option<(u64, u64)> {
     Some((loc, fde))
 }
 
+/// Longest run of code without CFI inside one function that
+/// [`function_bounds`] accepts.
+const GAP: u64 = 64;
+
 /// Bounds `[begin, end)` of the function containing `pc` in `obj`, from its
 /// `.eh_frame_hdr`.  Async-signal-safe.
 pub fn function_bounds(obj: &Object, pc: u64) -> Option<(u64, u64)> {
@@ -305,8 +309,43 @@ pub fn function_bounds(obj: &Object, pc: u64) -> Option<(u64, u64)> {
     if loc > pc {
         return None;
     }
-    let (begin, end) = parse_fde(fde, lo, hi)?;
-    (begin <= pc && pc < end).then_some((begin, end))
+    let (mut begin, mut end) = parse_fde(fde, lo, hi)?;
+    if pc >= end && pc - end < GAP && a + 1 < count {
+        // In a short gap no FDE covers, right after this one: glibc's clone
+        // leaves its `syscall` outside CFI (between the parent's region and
+        // the child's).  The gap up to the next FDE, and the FDEs adjacent
+        // after it, belong to this function.
+        let (nb, ne) = parse_fde(entry(hdr, first, a + 1, lo, hi)?.1, lo, hi)?;
+        if pc < nb && nb - end <= GAP {
+            end = ne;
+            let mut i = a + 2;
+            while i < count && i - a < 6 {
+                match entry(hdr, first, i, lo, hi).and_then(|(_, f)| parse_fde(f, lo, hi)) {
+                    Some((b, e)) if b == end => end = e,
+                    _ => break,
+                }
+                i += 1;
+            }
+        }
+    }
+    if !(begin <= pc && pc < end) {
+        return None;
+    }
+    // Hand-written assembly may split one function into adjacent FDEs
+    // (glibc's clone ends one CFI region right before its `syscall`): take
+    // the FDEs that end exactly where this one begins as part of it.
+    let mut i = a;
+    while i > 0 && a - i < 4 {
+        i -= 1;
+        let Some((_, f)) = entry(hdr, first, i, lo, hi) else {
+            break;
+        };
+        match parse_fde(f, lo, hi) {
+            Some((b, e)) if e == begin && b < begin => begin = b,
+            _ => break,
+        }
+    }
+    Some((begin, end))
 }
 
 /// Calls `f(begin, end)` for every FDE of the object whose `.eh_frame_hdr`

@@ -688,7 +688,10 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
         if ins.next_ip() > site {
             return Err(Refusal::Desync);
         }
-        if let Some(v) = const_rax(&ins) {
+        if !falls_through(&ins) {
+            // What follows is reached only by a jump: no straight line.
+            writer = None;
+        } else if let Some(v) = const_rax(&ins) {
             writer = Some((ins.ip(), Writer::Const(v)));
         } else if let Some((src, wide)) = copy_into(&ins, Register::RAX) {
             writer = Some((ins.ip(), Writer::Copy(src, wide)));

@@ -363,3 +363,34 @@ fn rax_copied_from_a_register_follows_the_branches() {
         Err(Refusal::RaxUnknown)
     );
 }
+
+#[test]
+fn real_libc_clone_is_rewritten() {
+    // glibc's clone.S ends its first CFI region right before the syscall:
+    // the adjacent FDEs make one function.
+    // SAFETY: RTLD_DEFAULT and a C string.
+    let f = unsafe { dlsym(core::ptr::null_mut(), c"clone".as_ptr()) } as u64;
+    let obj = bounds::find_object(f).expect("libc");
+    let (_, first_end) = bounds::function_bounds(&obj, f).expect("an FDE");
+    // The first syscall right at or after the end of clone's first FDE.
+    // SAFETY: libc code.
+    let bytes = unsafe { core::slice::from_raw_parts(f as *const u8, 0x80) };
+    let mut v = Vec::new();
+    for_each_syscall(bytes, f, |s| {
+        let (b, e) = bounds::function_bounds(&obj, s).expect("an FDE covers the site");
+        // SAFETY: libc code.
+        let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
+        v.push(analyse(code, b, s, &mut vec![0; FLOW_WORDS]));
+    });
+    assert!(first_end <= f + 0x40);
+    assert_eq!(v, vec![Ok(56), Ok(60)]);
+}
+
+#[test]
+fn no_straight_line_after_a_jump() {
+    // mov $39,%eax; ret; syscall (reached only from elsewhere)
+    assert_eq!(
+        verdict(&[0xb8, 39, 0, 0, 0, 0xc3, 0x0f, 0x05, 0xc3]),
+        Err(Refusal::RaxUnknown)
+    );
+}
