@@ -374,7 +374,7 @@ fn real_libc_clone_is_rewritten() {
     let (_, first_end) = bounds::function_bounds(&obj, f).expect("an FDE");
     // The first syscall right at or after the end of clone's first FDE.
     // SAFETY: libc code.
-    let bytes = unsafe { core::slice::from_raw_parts(f as *const u8, 0x80) };
+    let bytes = unsafe { core::slice::from_raw_parts(f as *const u8, 0x50) };
     let mut v = Vec::new();
     for_each_syscall(bytes, f, |s| {
         let (b, e) = bounds::function_bounds(&obj, s).expect("an FDE covers the site");
