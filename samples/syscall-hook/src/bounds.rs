@@ -156,8 +156,9 @@ impl Reader {
     }
 }
 
-/// The FDE pointer encoding of the CIE at `cie` (`R` augmentation).
-fn cie_fde_encoding(r: &mut Reader) -> Option<u8> {
+/// The FDE pointer encoding of the CIE at `cie` (`R` augmentation), and
+/// whether it describes a signal trampoline (`S`).
+fn cie_fde_encoding(r: &mut Reader) -> Option<(u8, bool)> {
     let len = r.u32()?;
     if len == 0xffff_ffff {
         r.u64()?; // 64-bit DWARF length
@@ -196,6 +197,7 @@ fn cie_fde_encoding(r: &mut Reader) -> Option<u8> {
         r.uleb()?;
     } // return address register
     let mut enc = 0u8; // DW_EH_PE_absptr unless 'R' says otherwise
+    let signal = aug.contains(&b'S');
     if aug.first() == Some(&b'z') {
         r.uleb()?; // augmentation data length
         for &c in &aug[1..] {
@@ -215,7 +217,7 @@ fn cie_fde_encoding(r: &mut Reader) -> Option<u8> {
     } else if !aug.is_empty() && aug != b"eh" {
         return None;
     }
-    Some(enc)
+    Some((enc, signal))
 }
 
 /// `(pc_begin, pc_end)` of the FDE at `fde`, reading inside `[lo, hi)`.
@@ -244,10 +246,18 @@ fn parse_fde(fde: u64, lo: u64, hi: u64) -> Option<(u64, u64)> {
         lo,
         end: hi,
     };
-    let enc = cie_fde_encoding(&mut c)?;
+    let (enc, signal) = cie_fde_encoding(&mut c)?;
     let begin = r.encoded(enc, 0)?;
     let range = r.encoded(enc & 0x0f, 0)?; // same size, no application
-    Some((begin, begin.checked_add(range)?))
+    let end = begin.checked_add(range)?;
+    // A signal trampoline's FDE starts one byte before its code (unwinders
+    // look up return address - 1; glibc's __restore_rt).
+    let begin = if signal && range > 1 {
+        begin + 1
+    } else {
+        begin
+    };
+    Some((begin, end))
 }
 
 /// The `.eh_frame_hdr` binary search table: `(first entry, count)`.

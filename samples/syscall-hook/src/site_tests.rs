@@ -394,3 +394,36 @@ fn no_straight_line_after_a_jump() {
         Err(Refusal::RaxUnknown)
     );
 }
+
+extern "C" {
+    fn sigaction(sig: i32, act: *const u8, old: *mut u8) -> i32;
+}
+
+#[test]
+fn real_libc_restore_rt_is_rewritten() {
+    // glibc's __restore_rt (the sa_restorer it installs): mov $15,%rax;
+    // syscall, under an FDE of a signal frame ('S') that starts one byte
+    // before the code.
+    let mut act = [0u8; 152]; // struct sigaction: handler, mask, flags, restorer
+    let mut old = [0u8; 152];
+    act[..8].copy_from_slice(&1usize.to_ne_bytes()); // SIG_IGN
+                                                     // SAFETY: two struct sigaction buffers (152 bytes on x86-64).
+    unsafe {
+        assert_eq!(sigaction(10, act.as_ptr(), old.as_mut_ptr()), 0);
+        assert_eq!(sigaction(10, old.as_ptr(), act.as_mut_ptr()), 0);
+    }
+    let restorer = u64::from_ne_bytes(act[144..152].try_into().expect("8 bytes"));
+    assert_ne!(restorer, 0);
+    let obj = bounds::find_object(restorer).expect("libc");
+    let (b, e) = bounds::function_bounds(&obj, restorer + 7).expect("an FDE");
+    assert_eq!(
+        b, restorer,
+        "the FDE's extra byte before the code is skipped"
+    );
+    // SAFETY: libc code.
+    let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
+    assert_eq!(
+        analyse(code, b, restorer + 7, &mut vec![0; FLOW_WORDS]),
+        Ok(15)
+    );
+}
