@@ -319,7 +319,7 @@ pub fn function_bounds(obj: &Object, pc: u64) -> Option<(u64, u64)> {
     if loc > pc {
         return None;
     }
-    let (mut begin, mut end) = parse_fde(fde, lo, hi)?;
+    let (begin, mut end) = parse_fde(fde, lo, hi)?;
     if pc >= end && pc - end < GAP && a + 1 < count {
         // In a short gap no FDE covers, right after this one: glibc's clone
         // leaves its `syscall` outside CFI (between the parent's region and
@@ -340,20 +340,6 @@ pub fn function_bounds(obj: &Object, pc: u64) -> Option<(u64, u64)> {
     }
     if !(begin <= pc && pc < end) {
         return None;
-    }
-    // Hand-written assembly may split one function into adjacent FDEs
-    // (glibc's clone ends one CFI region right before its `syscall`): take
-    // the FDEs that end exactly where this one begins as part of it.
-    let mut i = a;
-    while i > 0 && a - i < 4 {
-        i -= 1;
-        let Some((_, f)) = entry(hdr, first, i, lo, hi) else {
-            break;
-        };
-        match parse_fde(f, lo, hi) {
-            Some((b, e)) if e == begin && b < begin => begin = b,
-            _ => break,
-        }
     }
     Some((begin, end))
 }
