@@ -523,9 +523,11 @@ extern "C" fn report_at_exit() {
 #[link_section = ".fini_array"]
 static FINI: extern "C" fn() = report_at_exit;
 
-/// Builds the decoder's tables at load (see `site::warm_up`).
+/// Builds the decoder's tables at load (see `site::warm_up`), and makes
+/// the first `_dl_find_object` call here rather than in the handler.
 extern "C" fn warm_up_at_load() {
     site::warm_up();
+    let _ = bounds::find_object(warm_up_at_load as *const () as u64);
 }
 
 // A prioritised .init_array entry runs before the plain ones (lib.rs's
