@@ -41,12 +41,16 @@
 //! mprotect window and the store must not interleave with another
 //! thread's).  `rewrite` runs in the SIGSYS handler with every signal
 //! blocked, and eager mode blocks them too, so nothing can interrupt the
-//! holder on its own thread and re-enter: a spin lock cannot deadlock, and
-//! no allocation or libc lock is taken while it is held.
+//! holder on its own thread and re-enter; should it happen anyway (a
+//! handler that does not block signals), the lock knows its holder's
+//! thread id and the re-entered call leaves the site on SUD instead of
+//! spinning.  No allocation or libc lock is taken while it is held.  fork
+//! handlers take the lock around `fork()`, so that a child never inherits
+//! it held by a thread it does not have (nor an open mprotect window).
 
 use core::cell::UnsafeCell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
@@ -72,8 +76,9 @@ static REWRITTEN: AtomicU64 = AtomicU64::new(0);
 /// Number of sites refused, per [`Refusal`].
 static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 
-/// Serialises rewrites; see the file header.
-static PATCH_LOCK: AtomicBool = AtomicBool::new(false);
+/// Serialises rewrites; see the file header.  Holds the holder's thread
+/// id (0: free).
+static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
 
 /// JIT code (no loaded object): the analysis starts at the start of the
 /// mapping, if that is at most this far before the site.
@@ -128,25 +133,52 @@ fn in_library(addr: u64) -> bool {
     (start..end).contains(&addr)
 }
 
+const NR_GETTID: i64 = 186;
+
 /// The spin lock, held for the life of the guard.
 struct Locked;
 
 impl Locked {
-    fn new() -> Self {
-        while PATCH_LOCK
-            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            core::hint::spin_loop();
+    /// Takes the lock; None if this very thread already holds it (a signal
+    /// that interrupted a rewrite, or a fork handler of another library
+    /// between our prepare and child/parent handlers): the caller then
+    /// leaves the site on SUD this time rather than deadlock.
+    fn new() -> Option<Self> {
+        let me = sys(NR_GETTID, [0; 6]);
+        loop {
+            match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return Some(Locked),
+                Err(holder) if holder == me => return None,
+                Err(_) => core::hint::spin_loop(),
+            }
         }
-        Locked
     }
 }
 
 impl Drop for Locked {
     fn drop(&mut self) {
-        PATCH_LOCK.store(false, Ordering::Release);
+        PATCH_LOCK.store(0, Ordering::Release);
     }
+}
+
+/// fork(): no other thread may be inside a rewrite (its mprotect window
+/// open, the lock held) when the address space is copied, or the child
+/// would wait for a holder that does not exist in it.  The forking thread
+/// takes the lock before the fork and both sides release it after.
+extern "C" fn before_fork() {
+    core::mem::forget(Locked::new());
+}
+
+extern "C" fn after_fork() {
+    PATCH_LOCK.store(0, Ordering::Release);
+}
+
+extern "C" {
+    fn pthread_atfork(
+        prepare: Option<extern "C" fn()>,
+        parent: Option<extern "C" fn()>,
+        child: Option<extern "C" fn()>,
+    ) -> i32;
 }
 
 /// Scratch space for reading `/proc/self/maps`, used only under the lock
@@ -368,7 +400,9 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
 /// VMA share one mprotect window).  Callers block every signal.  Returns
 /// how many sites are rewritten (now or before).
 fn rewrite_sorted(sites: &[u64]) -> usize {
-    let _lock = Locked::new();
+    let Some(_lock) = Locked::new() else {
+        return 0;
+    };
     let _pkru = PkruOpen::new();
     let mut p = Patcher {
         vma: None,
@@ -523,11 +557,14 @@ extern "C" fn report_at_exit() {
 #[link_section = ".fini_array"]
 static FINI: extern "C" fn() = report_at_exit;
 
-/// Builds the decoder's tables at load (see `site::warm_up`), and makes
-/// the first `_dl_find_object` call here rather than in the handler.
+/// Builds the decoder's tables at load (see `site::warm_up`), makes the
+/// first `_dl_find_object` call here rather than in the handler, and
+/// registers the fork handlers of the lock.
 extern "C" fn warm_up_at_load() {
     site::warm_up();
     let _ = bounds::find_object(warm_up_at_load as *const () as u64);
+    // SAFETY: three functions that only touch PATCH_LOCK.
+    unsafe { pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
 }
 
 // A prioritised .init_array entry runs before the plain ones (lib.rs's
@@ -673,6 +710,21 @@ mod tests {
         assert!(syscallhook_patch_stat(1 + Refusal::RedZone as u32) >= 1);
         assert!(syscallhook_patch_stat(1 + Refusal::CacheLine as u32) >= 1);
         assert!(contains(&REFUSED_SET, p + 63));
+    }
+
+    #[test]
+    fn reentered_lock_leaves_the_site_on_sud() {
+        let p = jit(&GETPID, 0, 7);
+        let held = Locked::new().expect("the lock is free for this thread");
+        assert!(!blocked(|| rewrite(p + 5)), "no spinning on our own lock");
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+        assert!(
+            !contains(&REFUSED_SET, p + 5),
+            "not a verdict: retried later"
+        );
+        drop(held);
+        assert!(blocked(|| rewrite(p + 5)));
+        assert_eq!(bytes(p + 5), [0xff, 0xd0]);
     }
 
     #[test]
