@@ -90,28 +90,37 @@ fn slot(addr: u64, len: usize) -> usize {
     (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % len
 }
 
+/// Address bits of a set entry (user addresses are below 2^56; the
+/// refused set keeps the reason in the top byte).
+const ADDR: u64 = (1 << 56) - 1;
+
 fn contains(set: &[AtomicU64], addr: u64) -> bool {
     let mut i = slot(addr, set.len());
     for _ in 0..set.len() {
         match set[i].load(Ordering::Acquire) {
             0 => return false,
-            a if a == addr => return true,
+            a if a & ADDR == addr => return true,
             _ => i = (i + 1) % set.len(),
         }
     }
     false
 }
 
-fn insert(set: &[AtomicU64], addr: u64) -> bool {
+/// Inserts `addr` with `tag` in the top byte (0 for the site table).
+fn insert_tagged(set: &[AtomicU64], addr: u64, tag: u64) -> bool {
     let mut i = slot(addr, set.len());
     for _ in 0..set.len() {
-        match set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire) {
+        match set[i].compare_exchange(0, addr | tag << 56, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => return true,
-            Err(a) if a == addr => return true,
+            Err(a) if a & ADDR == addr => return true,
             Err(_) => i = (i + 1) % set.len(),
         }
     }
     false
+}
+
+fn insert(set: &[AtomicU64], addr: u64) -> bool {
+    insert_tagged(set, addr, 0)
 }
 
 /// Whether `addr` is a site this library rewrote.
@@ -123,7 +132,7 @@ pub fn is_site(addr: u64) -> bool {
 fn refuse(site: u64, why: Refusal) {
     if !contains(&REFUSED_SET, site) {
         REFUSED[why as usize].fetch_add(1, Ordering::Relaxed);
-        insert(&REFUSED_SET, site);
+        insert_tagged(&REFUSED_SET, site, why as u64);
     }
 }
 
@@ -530,7 +539,8 @@ pub extern "C" fn syscallhook_patch_stat(i: u32) -> u64 {
     }
 }
 
-/// Prints the patching statistics (`SYSCALLHOOK_VERBOSE=1`, at exit).
+/// Prints the patching statistics (`SYSCALLHOOK_VERBOSE=1`, at exit; with
+/// `=2` also every refused site).
 extern "C" fn report_at_exit() {
     if std::env::var_os("SYSCALLHOOK_VERBOSE").is_none()
         || std::env::var_os("SYSCALLHOOK_DISABLE").is_some()
@@ -551,6 +561,66 @@ extern "C" fn report_at_exit() {
     }
     let _ = writeln!(b);
     crate::say(b.bytes());
+    if std::env::var_os("SYSCALLHOOK_VERBOSE").is_some_and(|v| v == "2") {
+        report_refused();
+    }
+}
+
+#[repr(C)]
+struct DlInfo {
+    fname: *const core::ffi::c_char,
+    fbase: *mut core::ffi::c_void,
+    sname: *const core::ffi::c_char,
+    saddr: *mut core::ffi::c_void,
+}
+
+extern "C" {
+    fn dladdr(addr: *const core::ffi::c_void, info: *mut DlInfo) -> i32;
+}
+
+/// `SYSCALLHOOK_VERBOSE=2`: one line per refused site, with its reason and
+/// the nearest symbol (at exit, not in a signal handler).
+fn report_refused() {
+    for e in REFUSED_SET
+        .iter()
+        .map(|e| e.load(Ordering::Relaxed))
+        .filter(|&e| e != 0)
+    {
+        let (site, why) = (e & ADDR, (e >> 56) as usize);
+        let mut info = DlInfo {
+            fname: core::ptr::null(),
+            fbase: core::ptr::null_mut(),
+            sname: core::ptr::null(),
+            saddr: core::ptr::null_mut(),
+        };
+        // SAFETY: dladdr only looks the address up and fills `info`.
+        let found = unsafe { dladdr(site as *const core::ffi::c_void, &mut info) } != 0;
+        let name = |p: *const core::ffi::c_char| {
+            // SAFETY: dladdr's strings are NUL-terminated and live as long
+            // as the object.
+            (!p.is_null()).then(|| unsafe { core::ffi::CStr::from_ptr(p) }.to_string_lossy())
+        };
+        let mut b = Buf::new();
+        let _ = write!(
+            b,
+            "syscallhook: refused {site:#x} {}",
+            REFUSAL_NAMES.get(why).unwrap_or(&"?")
+        );
+        if found {
+            let obj = name(info.fname).unwrap_or_default();
+            match name(info.sname) {
+                Some(sym) => {
+                    let _ = write!(b, " {sym}+{:#x}", site - info.saddr as u64);
+                }
+                None => {
+                    let _ = write!(b, " +{:#x}", site - info.fbase as u64);
+                }
+            }
+            let _ = write!(b, " ({obj})");
+        }
+        let _ = writeln!(b);
+        crate::say(b.bytes());
+    }
 }
 
 #[used]
