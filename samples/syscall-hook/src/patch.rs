@@ -783,6 +783,34 @@ mod tests {
     }
 
     #[test]
+    fn concurrent_rewrites_in_one_page() {
+        // 32 functions `mov $39,%eax; syscall; ret` in one RX page, rewritten
+        // by 4 threads at once, each in a different order.
+        let mut code = [0xccu8; 32 * 16];
+        for f in 0..32 {
+            code[f * 16..f * 16 + 8].copy_from_slice(&GETPID);
+        }
+        let p = jit(&code, 0, 5);
+        let before = vma(p);
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (0..32u64)
+                        .map(|i| p + ((i * (2 * t + 1)) % 32) * 16 + 5)
+                        .all(|s| blocked(|| rewrite(s)))
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().expect("thread"), "every site rewritten");
+        }
+        for f in 0..32 {
+            assert_eq!(bytes(p + f * 16 + 5), [0xff, 0xd0]);
+        }
+        assert_eq!(vma(p), before, "RX again, not split");
+    }
+
+    #[test]
     fn reentered_lock_leaves_the_site_on_sud() {
         let p = jit(&GETPID, 0, 7);
         let held = Locked::new().expect("the lock is free for this thread");
