@@ -246,8 +246,10 @@ fn prologue_alloc(code: &[u8], ip: u64, start: u64) -> u64 {
     alloc
 }
 
-/// Whether execution may continue with the next instruction (not after a
-/// jmp, ret, ud2, int3 or hlt, which faults in user mode).
+/// Whether execution may continue with the next instruction: not after a
+/// jmp or ret, nor after ud2 or hlt (which fault in user mode; compilers
+/// emit them for unreachable code).  `int n` and `int3` return to the next
+/// instruction: they fall through.
 fn falls_through(ins: &Instruction) -> bool {
     !matches!(
         ins.flow_control(),
@@ -255,7 +257,6 @@ fn falls_through(ins: &Instruction) -> bool {
             | FlowControl::IndirectBranch
             | FlowControl::Return
             | FlowControl::Exception
-            | FlowControl::Interrupt
     ) && ins.mnemonic() != Mnemonic::Hlt
 }
 

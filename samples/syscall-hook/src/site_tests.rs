@@ -464,3 +464,15 @@ fn real_libc_red_zone_leaf_is_refused() {
     }
     assert!(v.contains(&Err(Refusal::RedZone)), "{v:?}");
 }
+
+#[test]
+fn int_falls_through() {
+    // mov $60,%esi; jmp 1f; 2: mov $39,%esi; int $0x80; 1: mov %esi,%eax;
+    // syscall; ret; jmp 2b (a path through the int)
+    // Layout: 0 mov(5) 5 jmp 1f(2) 7 mov(5) 12 int(2) 14 mov(2) 16 syscall
+    let code = [
+        0xbe, 60, 0, 0, 0, 0xeb, 0x07, 0xbe, 39, 0, 0, 0, 0xcd, 0x80, 0x89, 0xf0, 0x0f, 0x05, 0xc3,
+        0xeb, 0xec,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RaxUnknown), "39 or 60");
+}
