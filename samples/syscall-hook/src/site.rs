@@ -320,10 +320,12 @@ enum Line {
     Const(u64),
     /// A copy of that register (wide: 64-bit) made at that address.
     Copy(Register, bool, u64),
-    /// Whatever reaches that address (a branch target, or the instruction
-    /// after one that does not fall through); true if the instruction
-    /// before it falls through into it.
+    /// Whatever reaches that address (a branch target); true if the
+    /// instruction before it falls through into it.
     Join(u64, bool),
+    /// Padding after an instruction that does not fall through, reached by
+    /// nothing (only nops so far).
+    Unreached,
 }
 
 /// Demand-driven constant propagation for one register, over the direct
@@ -427,14 +429,23 @@ impl Values<'_> {
             }
             let target = self.flow[(ip - self.start) as usize] & TARGET != 0;
             if ip == point {
-                if join_here && (target || !falls) {
+                if join_here && target {
                     st = Line::Join(ip, falls);
+                } else if join_here && !falls {
+                    st = Line::Unknown; // reached only from outside
                 }
                 reached = true;
                 break;
             }
-            if target || !falls {
+            if target {
                 st = Line::Join(ip, falls);
+            } else if !falls {
+                st = Line::Unreached;
+            }
+            if matches!(st, Line::Unreached) && ins.mnemonic() != Mnemonic::Nop {
+                // Real code no direct branch of the function reaches: only a
+                // jump from outside (a cold part) could; its value is unknown.
+                st = Line::Unknown;
             }
             if let Some(w) = Self::write(&ins, reg) {
                 st = w;
@@ -446,6 +457,7 @@ impl Values<'_> {
         }
         match st {
             Line::Unknown => Val::Unknown,
+            Line::Unreached => Val::Bottom,
             Line::Const(v) => Val::Const(v),
             Line::Copy(src, wide, at) => match self.value(src, at, true, depth - 1, budget) {
                 Val::Const(v) if !wide => Val::Const(v & 0xffff_ffff),

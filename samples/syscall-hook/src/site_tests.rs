@@ -476,3 +476,19 @@ fn int_falls_through() {
     ];
     assert_eq!(verdict(&code), Err(Refusal::RaxUnknown), "39 or 60");
 }
+
+#[test]
+fn code_after_a_jump_may_be_entered_from_outside() {
+    // mov $60,%esi; jmp 1f; mov %edi,%esi (no branch here reaches it: a
+    // cold part of the function might); 1: mov %esi,%eax; syscall; ret
+    let code = [
+        0xbe, 60, 0, 0, 0, 0xeb, 0x02, 0x89, 0xfe, 0x89, 0xf0, 0x0f, 0x05, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RaxUnknown));
+    // ... but nops there are padding: mov $60,%esi; jmp 1f; nop; nop;
+    // 1: mov %esi,%eax; syscall; ret
+    let code = [
+        0xbe, 60, 0, 0, 0, 0xeb, 0x02, 0x90, 0x90, 0x89, 0xf0, 0x0f, 0x05, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Ok(60));
+}
