@@ -10,28 +10,37 @@
 //! * `%rax` at the site is a constant in `0..512` ([`RAX_LIMIT`]): every
 //!   such number reaches the stub through the sled.  The instruction that
 //!   last wrote `%rax` on the straight line before the site must be
-//!   `mov $imm,%eax`, `mov $imm,%rax` or `xor`/`sub %eax,%eax`; every
-//!   instruction between it and the site must be one of a short list whose
-//!   only register write is its explicit destination (`mov`, `lea`, ALU
-//!   ops, `push`/`pop`, `jcc`, nops...) with a destination that is not
-//!   `al`/`ah`/`ax`/`eax`/`rax`; no direct branch in the function may
-//!   target the window after the writer up to and including the site; and
-//!   an indirect `jmp` other than a tail call through a RIP-relative slot
-//!   makes the whole function unknown (a jump table could enter the window).
+//!   `mov $imm,%eax`, `mov $imm,%rax`, `xor`/`sub %eax,%eax`, or a copy
+//!   `mov %reg,%eax` whose source holds one constant on every path into
+//!   the copy (a demand-driven constant propagation over the function's
+//!   direct branches, [`Values`]); every instruction between the writer and
+//!   the site must be one of a short list whose only register write is its
+//!   explicit destination (`mov`, `lea`, ALU ops, `push`/`pop`, `jcc`,
+//!   nops...) with a destination that is not `al`/`ah`/`ax`/`eax`/`rax`; no
+//!   direct branch in the function may target the window after the writer
+//!   up to and including the site; an instruction that does not fall
+//!   through ends the straight line; and an indirect `jmp` other than a
+//!   tail call through a RIP-relative slot makes the whole function unknown
+//!   (a jump table could enter the window).
 //! * the function keeps nothing live below `%rsp` (the red zone, which the
 //!   pushed return address would overwrite): no memory operand or `lea`
 //!   with base `%rsp` and a negative displacement or an index; no such
-//!   operand through a register copied from `%rsp`; through `%rbp` set by
-//!   `mov %rsp,%rbp`, negative displacements only within what the prologue
-//!   after it allocates (`push`es and `sub $n,%rsp`); and no arithmetic on a
-//!   copy of `%rsp` that could move it down (`sub`, `and`, ...).
+//!   operand through a register holding a copy of `%rsp`; through `%rbp`
+//!   set by `mov %rsp,%rbp`, negative displacements only within what the
+//!   prologue after it allocates (`push`es and `sub $n,%rsp`); and no
+//!   arithmetic that could move a copy of `%rsp` down (`sub`, `and`, ...).
+//!   Which registers hold copies is a dataflow over the direct branches to
+//!   a fixed point.
 //!
 //! The whole function is decoded from its first byte; the decode must land
-//! exactly on the site and meet no undecodable bytes.  The analysis is
-//! flow-insensitive where that is conservative (a register copied from
-//! `%rsp` anywhere counts everywhere).  Not detected: a pointer below `%rsp`
-//! that travels through memory, and `%rsp` moved up across the site and back
-//! down again with live data in between (neither appears in compiled code).
+//! exactly on the site and meet no undecodable bytes.  Not seen: jumps into
+//! the function from elsewhere (GCC's `.cold` parts have their own FDE),
+//! except that code after a `jmp`/`ret` that no branch of the function
+//! reaches is taken as reachable from anywhere; a stack address that
+//! travels through memory; `%rsp` moved up across the site and back down
+//! with live data in between.  Compiled code relies on none of these: a
+//! label a cold part jumps back to still satisfies the `"a"(nr)` operand
+//! of the inline `syscall` after it.
 
 use iced_x86::{
     Code, ConditionCode, Decoder, DecoderOptions, FlowControl, Instruction, Mnemonic, OpKind,
