@@ -16,6 +16,7 @@
 //! `_dl_find_object` or its program headers.
 
 use core::ffi::{c_char, c_int, c_void};
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 /// `struct dl_find_object` (x86-64: no `dlfo_eh_dbase`, no count).
 #[repr(C)]
@@ -28,8 +29,27 @@ struct DlFindObject {
     reserved: [u64; 7],
 }
 
+/// `_dl_find_object`, looked up at load (glibc >= 2.35; 0: absent, and
+/// then no site has known bounds).  A weak lookup keeps the library
+/// loadable on an older glibc.
+static DL_FIND_OBJECT: AtomicUsize = AtomicUsize::new(0);
+
+type DlFindObjectFn = unsafe extern "C" fn(*mut c_void, *mut DlFindObject) -> c_int;
+
+/// Looks `_dl_find_object` up (at load: dlsym is not async-signal-safe).
+pub fn init() {
+    // SAFETY: RTLD_DEFAULT (null) and a C string.
+    let f = unsafe { dlsym(core::ptr::null_mut(), c"_dl_find_object".as_ptr()) };
+    DL_FIND_OBJECT.store(f as usize, Ordering::Release);
+}
+
+/// Whether objects can be looked up (`_dl_find_object` exists).
+pub fn available() -> bool {
+    DL_FIND_OBJECT.load(Ordering::Acquire) != 0
+}
+
 extern "C" {
-    fn _dl_find_object(pc: *mut c_void, result: *mut DlFindObject) -> c_int;
+    fn dlsym(handle: *mut c_void, name: *const c_char) -> *mut c_void;
     fn dl_iterate_phdr(
         cb: extern "C" fn(*mut DlPhdrInfo, usize, *mut c_void) -> c_int,
         data: *mut c_void,
@@ -48,9 +68,16 @@ pub struct Object {
     pub eh_frame_hdr: u64,
 }
 
-/// The loaded object containing `pc` (None: anonymous memory, JIT code).
-/// Async-signal-safe.
+/// The loaded object containing `pc` (None: anonymous memory, JIT code, or
+/// no `_dl_find_object`: see [`available`]).  Async-signal-safe.
 pub fn find_object(pc: u64) -> Option<Object> {
+    let f = DL_FIND_OBJECT.load(Ordering::Acquire);
+    if f == 0 {
+        return None;
+    }
+    // SAFETY: a non-zero value is the address of glibc's _dl_find_object,
+    // stored by `init`.
+    let f: DlFindObjectFn = unsafe { core::mem::transmute::<usize, DlFindObjectFn>(f) };
     let mut r = DlFindObject {
         flags: 0,
         map_start: core::ptr::null_mut(),
@@ -61,7 +88,7 @@ pub fn find_object(pc: u64) -> Option<Object> {
     };
     // SAFETY: `r` is a valid, writable struct dl_find_object; glibc only
     // looks `pc` up in its tables, it does not dereference it.
-    if unsafe { _dl_find_object(pc as *mut c_void, &mut r) } != 0 {
+    if unsafe { f(pc as *mut c_void, &mut r) } != 0 {
         return None;
     }
     Some(Object {

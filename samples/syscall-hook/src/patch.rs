@@ -330,6 +330,9 @@ impl Patcher {
 
 /// Function bounds of `site` in `vma`: the FDE, or the JIT fallback.
 fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
+    if !bounds::available() {
+        return Err(Refusal::NoBounds); // cannot tell JIT code from a library
+    }
     match bounds::find_object(site) {
         Some(obj) => {
             let lib = entry::shl_text_start as *const () as u64;
@@ -631,6 +634,7 @@ static FINI: extern "C" fn() = report_at_exit;
 /// first `_dl_find_object` call here rather than in the handler, and
 /// registers the fork handlers of the lock.
 extern "C" fn warm_up_at_load() {
+    bounds::init();
     site::warm_up();
     let _ = bounds::find_object(warm_up_at_load as *const () as u64);
     // SAFETY: three functions that only touch PATCH_LOCK.
