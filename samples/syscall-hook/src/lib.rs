@@ -22,9 +22,12 @@
 //! their own hook with `syscallhook_register` (see `hooks.rs`).
 //! See `Documentation/zpoline.rst` and the README of this directory.
 
+mod bounds;
 mod entry;
 mod hooks;
+mod maps;
 mod patch;
+mod site;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 

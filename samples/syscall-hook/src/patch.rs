@@ -3,54 +3,138 @@
 //! Rewriting `syscall` (0f 05) into `call *%rax` (ff d0), and the set of
 //! rewritten sites that the hook checks every return address against.
 //!
+//! **Which sites.**  Only those `site::analyse` accepts inside function
+//! bounds from the unwind information (`bounds.rs`), or, for JIT code in a
+//! mapping no loaded object covers, from the start of the mapping (at most
+//! [`JIT_SPAN`] before the site) to the first `ret` after it: `%rax` is a
+//! constant in `0..512`, the function keeps nothing below `%rsp`.  Also
+//! refused: the library's own code, the vDSO, vsyscall, and a site whose two
+//! bytes straddle a cache line.  Every other site stays on the SUD path,
+//! correct for any `%rax`.  Each refused site is remembered (analysed once)
+//! and counted per reason (`SYSCALLHOOK_VERBOSE=1` prints the counts at
+//! exit; `syscallhook_patch_stat` returns them).
+//!
+//! **How.**  The protection comes from `/proc/self/maps` (read with raw
+//! syscalls; without /proc nothing is written).  A writable mapping (an RWX
+//! JIT page) is written as it is.  Otherwise the whole VMA, exactly as the
+//! kernel reports it, is made `prot | PROT_WRITE` (never dropping
+//! `PROT_EXEC`: other threads keep running it), the two bytes are stored,
+//! and the VMA gets back exactly its `prot`.  mprotect of one page in the
+//! middle of a private file mapping would split the VMA in three, and the
+//! kernel could not merge them back (the written part becomes
+//! `VM_ACCOUNT`); on the whole VMA nothing splits.  The pkey of the VMA is
+//! kept by mprotect.  Execute-only pages (`--x`) are refused: their bytes
+//! cannot be read to analyse them.  Readable pages with a protection key
+//! are read with PKRU opened for the duration (a signal handler runs with
+//! the default PKRU), and PKRU is restored after.  Shared mappings that are
+//! not writable are refused (the store would reach the file).
+//!
 //! A rewrite is one 2-byte store that does not cross a cache line, so a
 //! thread running the site sees either the old or the new instruction,
 //! never a torn one, and both are correct: the old one traps into SUD and
-//! the handler finds the site already rewritten. Sites whose two bytes
-//! straddle a cache line stay on the SUD path.
+//! the handler finds the site already rewritten.  Writing through
+//! `/proc/self/mem` instead would avoid mprotect but goes through the
+//! kernel's `memcpy`, which promises no single 2-byte store: a thread could
+//! execute a torn `ff 05` (an `incl` of a RIP-relative address).
+//!
+//! **Locking.**  One spin lock serialises rewrites (a maps read, the
+//! mprotect window and the store must not interleave with another
+//! thread's).  `rewrite` runs in the SIGSYS handler with every signal
+//! blocked, and eager mode blocks them too, so nothing can interrupt the
+//! holder on its own thread and re-enter; should it happen anyway (a
+//! handler that does not block signals), the lock knows its holder's
+//! thread id and the re-entered call leaves the site on SUD instead of
+//! spinning.  No allocation or libc lock is taken while it is held.  fork
+//! handlers take the lock around `fork()`, so that a child never inherits
+//! it held by a thread it does not have (nor an open mprotect window).
 
-use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use core::cell::UnsafeCell;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
 
 use crate::entry::{self, sys};
+use crate::maps::{self, Vma};
+use crate::site::{self, Refusal, REFUSALS, REFUSAL_NAMES};
+use crate::{bounds, Buf};
 
-/// Open-addressing set of rewritten site addresses (0 = empty).
+/// Size of the rewritten-site table.
 const SITES: usize = 1 << 16;
-static SITE_SET: [AtomicU64; SITES] = [const { AtomicU64::new(0) }; SITES];
-/// Serialises rewrites (the mprotect dance of two rewrites must not mix).
-static PATCH_LOCK: AtomicBool = AtomicBool::new(false);
 
-fn slot(addr: u64) -> usize {
-    (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % SITES
+/// Open-addressing set of rewritten site addresses (0 = empty): slot =
+/// `(addr * 0x9e3779b97f4a7c15) >> 48`, linear probing, entries never
+/// removed.  Exported for the entry assembly's fast path.
+#[no_mangle]
+pub static shl_site_set: [AtomicU64; SITES] = [const { AtomicU64::new(0) }; SITES];
+
+/// Sites analysed and refused (same hashing), so that a refused site costs
+/// one lookup per trap, not one analysis.
+const REFUSED_SITES: usize = 1 << 14;
+static REFUSED_SET: [AtomicU64; REFUSED_SITES] = [const { AtomicU64::new(0) }; REFUSED_SITES];
+
+/// Number of sites rewritten.
+static REWRITTEN: AtomicU64 = AtomicU64::new(0);
+/// Number of sites refused, per [`Refusal`].
+static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
+
+/// Serialises rewrites; see the file header.  Holds the holder's thread
+/// id (0: free).
+static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
+
+/// JIT code (no loaded object): the analysis starts at the start of the
+/// mapping, if that is at most this far before the site.
+pub const JIT_SPAN: u64 = 256 << 10;
+/// JIT code: the `ret` that ends the function must be this close after it.
+const JIT_TAIL: u64 = 4096;
+
+fn slot(addr: u64, len: usize) -> usize {
+    (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % len
+}
+
+/// Address bits of a set entry (user addresses are below 2^56; the
+/// refused set keeps the reason in the top byte).
+const ADDR: u64 = (1 << 56) - 1;
+
+fn contains(set: &[AtomicU64], addr: u64) -> bool {
+    let mut i = slot(addr, set.len());
+    for _ in 0..set.len() {
+        match set[i].load(Ordering::Acquire) {
+            0 => return false,
+            a if a & ADDR == addr => return true,
+            _ => i = (i + 1) % set.len(),
+        }
+    }
+    false
+}
+
+/// Inserts `addr` with `tag` in the top byte (0 for the site table).
+fn insert_tagged(set: &[AtomicU64], addr: u64, tag: u64) -> bool {
+    let mut i = slot(addr, set.len());
+    for _ in 0..set.len() {
+        match set[i].compare_exchange(0, addr | tag << 56, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => return true,
+            Err(a) if a & ADDR == addr => return true,
+            Err(_) => i = (i + 1) % set.len(),
+        }
+    }
+    false
+}
+
+fn insert(set: &[AtomicU64], addr: u64) -> bool {
+    insert_tagged(set, addr, 0)
 }
 
 /// Whether `addr` is a site this library rewrote.
 pub fn is_site(addr: u64) -> bool {
-    let mut i = slot(addr);
-    for _ in 0..SITES {
-        match SITE_SET[i].load(Ordering::Acquire) {
-            0 => return false,
-            a if a == addr => return true,
-            _ => i = (i + 1) % SITES,
-        }
-    }
-    false
+    contains(&shl_site_set, addr)
 }
 
-fn insert_site(addr: u64) -> bool {
-    let mut i = slot(addr);
-    for _ in 0..SITES {
-        match SITE_SET[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return true,
-            Err(a) if a == addr => return true,
-            Err(_) => i = (i + 1) % SITES,
-        }
+/// Records that `site` stays on the SUD path, and why (counted once).
+fn refuse(site: u64, why: Refusal) {
+    if !contains(&REFUSED_SET, site) {
+        REFUSED[why as usize].fetch_add(1, Ordering::Relaxed);
+        insert_tagged(&REFUSED_SET, site, why as u64);
     }
-    false
 }
-
-const NR_MPROTECT: i64 = 10;
-const PROT_RX: i64 = 5;
-const PROT_RWX: i64 = 7;
 
 fn in_library(addr: u64) -> bool {
     let start = entry::shl_text_start as *const () as u64;
@@ -58,49 +142,312 @@ fn in_library(addr: u64) -> bool {
     (start..end).contains(&addr)
 }
 
-/// Rewrites the `syscall` at `site` (its bytes must be `0f 05`). Returns
-/// whether the site now is (or already was) `call *%rax`.
-pub fn rewrite(site: u64) -> bool {
-    if in_library(site) || site % 64 == 63 {
-        return false;
-    }
-    while PATCH_LOCK
-        .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-        .is_err()
-    {
-        core::hint::spin_loop();
-    }
-    let page = site & !4095;
-    let len = if (site + 1) & !4095 != page {
-        8192
-    } else {
-        4096
-    };
-    let mut ok = false;
-    // SAFETY: `site` holds two bytes of mapped code (it just trapped or was
-    // decoded); they are read, and written only while the pages are
-    // writable, with one 2-byte store.
-    unsafe {
-        let p = site as *const u8;
-        let cur = [p.read_volatile(), p.add(1).read_volatile()];
-        if cur == [0xff, 0xd0] {
-            ok = true;
-        } else if cur == [0x0f, 0x05]
-            // Known before it exists: another thread may run the new call
-            // right after the store, and the hook checks the set.
-            && insert_site(site)
-            && sys(NR_MPROTECT, [page as i64, len, PROT_RWX, 0, 0, 0]) == 0
-        {
-            core::arch::asm!("movw $0xd0ff, ({0})", in(reg) site, options(att_syntax, nostack));
-            sys(NR_MPROTECT, [page as i64, len, PROT_RX, 0, 0, 0]);
-            ok = true;
+const NR_GETTID: i64 = 186;
+
+/// The spin lock, held for the life of the guard.
+struct Locked;
+
+impl Locked {
+    /// Takes the lock; None if this very thread already holds it (a signal
+    /// that interrupted a rewrite, or a fork handler of another library
+    /// between our prepare and child/parent handlers): the caller then
+    /// leaves the site on SUD this time rather than deadlock.
+    fn new() -> Option<Self> {
+        let me = sys(NR_GETTID, [0; 6]);
+        loop {
+            match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return Some(Locked),
+                Err(holder) if holder == me => return None,
+                Err(_) => core::hint::spin_loop(),
+            }
         }
     }
-    if ok {
-        ok = insert_site(site);
+}
+
+impl Drop for Locked {
+    fn drop(&mut self) {
+        PATCH_LOCK.store(0, Ordering::Release);
     }
-    PATCH_LOCK.store(false, Ordering::Release);
-    ok
+}
+
+/// fork(): no other thread may be inside a rewrite (its mprotect window
+/// open, the lock held) when the address space is copied, or the child
+/// would wait for a holder that does not exist in it.  The forking thread
+/// takes the lock before the fork and both sides release it after.
+extern "C" fn before_fork() {
+    core::mem::forget(Locked::new());
+}
+
+extern "C" fn after_fork() {
+    PATCH_LOCK.store(0, Ordering::Release);
+}
+
+extern "C" {
+    fn pthread_atfork(
+        prepare: Option<extern "C" fn()>,
+        parent: Option<extern "C" fn()>,
+        child: Option<extern "C" fn()>,
+    ) -> i32;
+}
+
+/// Scratch space for reading `/proc/self/maps`, used only under the lock
+/// (not on the stack: the SIGSYS handler may run on a small one).
+struct Scratch(UnsafeCell<[u8; 8192]>);
+// SAFETY: only used while PATCH_LOCK is held (see `Patcher`).
+unsafe impl Sync for Scratch {}
+static SCRATCH: Scratch = Scratch(UnsafeCell::new([0; 8192]));
+
+/// Branch-target bitmap for `site::analyse`, used only under the lock.
+struct Targets(UnsafeCell<[u32; site::FLOW_WORDS]>);
+// SAFETY: only used while PATCH_LOCK is held (in `attempt`).
+unsafe impl Sync for Targets {}
+static TARGETS: Targets = Targets(UnsafeCell::new([0; site::FLOW_WORDS]));
+
+/// 0: not probed, 1: no PKU, 2: PKU enabled by the OS.
+static PKU: AtomicU8 = AtomicU8::new(0);
+
+fn pku_enabled() -> bool {
+    if PKU.load(Ordering::Relaxed) == 0 {
+        // Leaf 7 subleaf 0 ECX bit 4 is OSPKE (CR4.PKE set: rdpkru and
+        // wrpkru usable).
+        let r = core::arch::x86_64::__cpuid_count(7, 0);
+        let max = core::arch::x86_64::__cpuid(0).eax;
+        let on = max >= 7 && r.ecx & (1 << 4) != 0;
+        PKU.store(if on { 2 } else { 1 }, Ordering::Relaxed);
+    }
+    PKU.load(Ordering::Relaxed) == 2
+}
+
+/// PKRU opened (all keys readable and writable) for the guard's life, so
+/// that code pages with a protection key can be read and written from the
+/// signal handler, which runs with the default PKRU.
+struct PkruOpen(Option<u32>);
+
+impl PkruOpen {
+    fn new() -> Self {
+        if !pku_enabled() {
+            return PkruOpen(None);
+        }
+        let old: u32;
+        // SAFETY: OSPKE is set. rdpkru (0f 01 ee) needs ecx = 0, returns
+        // PKRU in eax and zeroes edx.
+        unsafe {
+            core::arch::asm!(".byte 0x0f, 0x01, 0xee", in("ecx") 0, out("eax") old,
+                             out("edx") _, options(nomem, nostack, preserves_flags));
+        }
+        if old != 0 {
+            write_pkru(0);
+        }
+        PkruOpen(Some(old))
+    }
+}
+
+fn write_pkru(v: u32) {
+    // SAFETY: only called when OSPKE is set. wrpkru (0f 01 ef) needs
+    // ecx = edx = 0 and writes eax into PKRU.
+    unsafe {
+        core::arch::asm!(".byte 0x0f, 0x01, 0xef", in("eax") v, in("ecx") 0, in("edx") 0,
+                         options(nostack, preserves_flags));
+    }
+}
+
+impl Drop for PkruOpen {
+    fn drop(&mut self) {
+        if let Some(old) = self.0 {
+            if old != 0 {
+                write_pkru(old);
+            }
+        }
+    }
+}
+
+const NR_MPROTECT: i64 = 10;
+const NR_RT_SIGPROCMASK: i64 = 14;
+const PROT_WRITE: i64 = 2;
+const VSYSCALL: u64 = 0xffff_ffff_ff60_0000;
+
+/// The VMA being patched and whether it is currently made writable.  Lives
+/// only under the lock.
+struct Patcher {
+    vma: Option<Vma>,
+    open: bool,
+}
+
+impl Patcher {
+    /// The VMA holding `site` (the cached one if it still covers it).
+    fn vma_for(&mut self, site: u64) -> Result<Vma, Refusal> {
+        if let Some(v) = self.vma.filter(|v| v.start <= site && site + 2 <= v.end) {
+            return Ok(v);
+        }
+        self.close();
+        // SAFETY: the lock is held (Patcher only exists under it), so no one
+        // else uses SCRATCH.
+        let buf = unsafe { &mut *SCRATCH.0.get() };
+        let v = maps::find(site, buf)
+            .map_err(|_| Refusal::NoMaps)?
+            .filter(|v| site + 2 <= v.end)
+            .ok_or(Refusal::Protection)?;
+        self.vma = Some(v);
+        Ok(v)
+    }
+    /// Makes the current VMA writable (if it is not already).
+    fn open(&mut self) -> Result<(), Refusal> {
+        let Some(v) = self.vma else {
+            return Err(Refusal::Protection);
+        };
+        if self.open || v.write {
+            return Ok(());
+        }
+        let r = sys(
+            NR_MPROTECT,
+            [
+                v.start as i64,
+                (v.end - v.start) as i64,
+                v.prot() | PROT_WRITE,
+                0,
+                0,
+                0,
+            ],
+        );
+        if r != 0 {
+            return Err(Refusal::Mprotect);
+        }
+        self.open = true;
+        Ok(())
+    }
+    /// Gives the current VMA back exactly its protection.
+    fn close(&mut self) {
+        if let (true, Some(v)) = (self.open, self.vma) {
+            sys(
+                NR_MPROTECT,
+                [v.start as i64, (v.end - v.start) as i64, v.prot(), 0, 0, 0],
+            );
+        }
+        self.open = false;
+        self.vma = None;
+    }
+}
+
+/// Function bounds of `site` in `vma`: the FDE, or the JIT fallback.
+fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
+    if !bounds::available() {
+        return Err(Refusal::NoBounds); // cannot tell JIT code from a library
+    }
+    match bounds::find_object(site) {
+        Some(obj) => {
+            let lib = entry::shl_text_start as *const () as u64;
+            if (obj.map_start..obj.map_end).contains(&lib) {
+                return Err(Refusal::OwnCode);
+            }
+            bounds::function_bounds(&obj, site).ok_or(Refusal::NoBounds)
+        }
+        None => {
+            if site - vma.start > JIT_SPAN {
+                return Err(Refusal::NoBounds);
+            }
+            let tail = vma.end.min(site + JIT_TAIL) - site;
+            // SAFETY: [site, site + tail) lies in a readable mapping.
+            let code = unsafe { core::slice::from_raw_parts(site as *const u8, tail as usize) };
+            let end = site::jit_end(code, site).ok_or(Refusal::NoBounds)?;
+            Ok((vma.start, end))
+        }
+    }
+}
+
+/// Analyses `site` and rewrites it.  Ok(true): rewritten now, Ok(false):
+/// it already was.  Must run under the lock with PKRU opened.
+fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
+    if site % 64 == 63 {
+        return Err(Refusal::CacheLine);
+    }
+    if in_library(site) || site >= VSYSCALL {
+        return Err(Refusal::OwnCode);
+    }
+    let vma = p.vma_for(site)?;
+    if vma.special {
+        return Err(Refusal::OwnCode);
+    }
+    if !vma.read || !vma.exec || (vma.shared && !vma.write) {
+        return Err(Refusal::Protection);
+    }
+    // SAFETY: the two bytes lie in a readable mapping (checked above; PKRU
+    // is open).
+    let cur = unsafe {
+        [
+            (site as *const u8).read_volatile(),
+            ((site + 1) as *const u8).read_volatile(),
+        ]
+    };
+    if cur == [0xff, 0xd0] && is_site(site) {
+        return Ok(false);
+    }
+    if cur != [0x0f, 0x05] {
+        return Err(Refusal::Desync);
+    }
+    let (b, e) = function_of(site, &vma)?;
+    if b < vma.start || e > vma.end || e <= b {
+        return Err(Refusal::NoBounds);
+    }
+    // SAFETY: [b, e) lies inside one readable mapping.
+    let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
+    // SAFETY: the lock is held, so no one else uses TARGETS.
+    let targets = unsafe { &mut *TARGETS.0.get() };
+    site::analyse(code, b, site, targets)?;
+    p.open()?;
+    // Known before it exists: another thread may run the new call right
+    // after the store, and the hook checks the set.
+    if !insert(&shl_site_set, site) {
+        return Err(Refusal::TableFull);
+    }
+    // SAFETY: the mapping is writable now (or was already) and the two
+    // bytes do not cross a cache line: one atomic 2-byte store, the new
+    // bytes ff d0 = call *%rax (little-endian 0xd0ff).
+    unsafe {
+        core::arch::asm!("movw $0xd0ff, ({0})", in(reg) site, options(att_syntax, nostack));
+    }
+    Ok(true)
+}
+
+/// Rewrites the sites in `sites` (sorted, so that consecutive sites in one
+/// VMA share one mprotect window).  Callers block every signal.  Returns
+/// how many sites are rewritten (now or before).
+fn rewrite_sorted(sites: &[u64]) -> usize {
+    let Some(_lock) = Locked::new() else {
+        return 0;
+    };
+    let _pkru = PkruOpen::new();
+    let mut p = Patcher {
+        vma: None,
+        open: false,
+    };
+    let mut n = 0;
+    for &site in sites {
+        if contains(&REFUSED_SET, site) {
+            continue;
+        }
+        match attempt(site, &mut p) {
+            Ok(new) => {
+                n += 1;
+                if new {
+                    REWRITTEN.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            Err(why) => refuse(site, why),
+        }
+    }
+    p.close();
+    n
+}
+
+/// Rewrites the `syscall` at `site` (its bytes must be `0f 05`) if the
+/// analysis allows it.  Returns whether the site now is (or already was)
+/// `call *%rax`.  Async-signal-safe; must be called with every signal
+/// blocked (the SIGSYS handler is).
+pub fn rewrite(site: u64) -> bool {
+    if contains(&REFUSED_SET, site) {
+        return false;
+    }
+    rewrite_sorted(&[site]) == 1
 }
 
 /// `ucontext_t` register indices (x86-64 `REG_*`).
@@ -134,49 +481,362 @@ fn emulate(g: &mut [u64; 23]) {
     g[13] = sys(nr, a) as u64;
 }
 
-/// Eager mode: rewrites every `syscall` a linear decode of the executable
-/// mappings finds (except this library, the vDSO and vsyscall).
+/// Eager mode: at load, rewrites the `syscall`s of every loaded object
+/// (except this library and the vDSO) that the same analysis accepts,
+/// finding them by decoding each function the object's `.eh_frame_hdr`
+/// lists from its first byte (never a sweep through data in `.text`).
+/// SUD stays on for anything not rewritten.  Returns the number of sites
+/// rewritten.
 pub fn rewrite_all_executable() -> usize {
-    use iced_x86::{Decoder, DecoderOptions, Mnemonic};
-    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else {
-        return 0;
-    };
-    let mut n = 0;
-    for line in maps.lines() {
-        let mut f = line.split_whitespace();
-        let (Some(range), Some(perms)) = (f.next(), f.next()) else {
-            continue;
-        };
-        if !perms.starts_with("r-x") || line.contains("[vdso]") || line.contains("[vsyscall]") {
+    let lib = entry::shl_text_start as *const () as u64;
+    let mut sites = Vec::new();
+    for l in bounds::loaded_objects() {
+        if l.eh_frame_hdr == 0 || (l.span.0..l.span.1).contains(&lib) {
             continue;
         }
-        let Some((a, b)) = range.split_once('-') else {
-            continue;
-        };
-        let (Ok(start), Ok(end)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else {
-            continue;
-        };
-        if start == 0 || in_range(start, end) {
-            continue;
-        }
-        // SAFETY: the range is a readable, executable mapping of this process.
-        let code =
-            unsafe { core::slice::from_raw_parts(start as *const u8, (end - start) as usize) };
-        let mut d = Decoder::with_ip(64, code, start, DecoderOptions::NONE);
-        let mut sites = Vec::new();
-        for ins in &mut d {
-            if ins.mnemonic() == Mnemonic::Syscall {
-                sites.push(ins.ip());
+        bounds::for_each_function(l.eh_frame_hdr, l.span.0, l.span.1, |b, e| {
+            if e <= b || e - b > 1 << 24 || !l.code.iter().any(|&(lo, hi)| lo <= b && e <= hi) {
+                return;
             }
-        }
-        for s in sites {
-            n += usize::from(rewrite(s));
-        }
+            // SAFETY: [b, e) lies in a readable, executable PT_LOAD segment.
+            let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
+            site::for_each_syscall(code, b, |s| sites.push(s));
+        });
     }
+    sites.sort_unstable();
+    sites.dedup();
+    // Block every signal while the lock is held (see the file header).
+    let all = u64::MAX;
+    let mut old = 0u64;
+    sys(
+        NR_RT_SIGPROCMASK,
+        [
+            0,
+            &all as *const u64 as i64,
+            &mut old as *mut u64 as i64,
+            8,
+            0,
+            0,
+        ],
+    );
+    let n = rewrite_sorted(&sites);
+    sys(
+        NR_RT_SIGPROCMASK,
+        [2, &old as *const u64 as i64, 0, 8, 0, 0],
+    );
     n
 }
 
-fn in_range(start: u64, end: u64) -> bool {
-    let lib = entry::shl_text_start as *const () as u64;
-    (start..end).contains(&lib)
+/// Patching statistics for tests and tools: `i = 0` is the number of sites
+/// rewritten, `i = 1 + r` the number of sites refused for reason `r`, in
+/// the order of `SYSCALLHOOK_VERBOSE=1`'s report (`no-bounds`, `desync`,
+/// `rax-unknown`, `rax-range`, `branch-target`, `indirect-jump`,
+/// `red-zone`, `cache-line`, `own-code`, `protection`, `no-maps`,
+/// `mprotect`, `table-full`); 0 beyond.
+#[no_mangle]
+pub extern "C" fn syscallhook_patch_stat(i: u32) -> u64 {
+    match i as usize {
+        0 => REWRITTEN.load(Ordering::Relaxed),
+        r if r <= REFUSALS => REFUSED[r - 1].load(Ordering::Relaxed),
+        _ => 0,
+    }
+}
+
+/// Prints the patching statistics (`SYSCALLHOOK_VERBOSE=1`, at exit; with
+/// `=2` also every refused site).
+extern "C" fn report_at_exit() {
+    if std::env::var_os("SYSCALLHOOK_VERBOSE").is_none()
+        || std::env::var_os("SYSCALLHOOK_DISABLE").is_some()
+    {
+        return;
+    }
+    let mut b = Buf::new();
+    let _ = write!(
+        b,
+        "syscallhook: sites rewritten {}",
+        REWRITTEN.load(Ordering::Relaxed)
+    );
+    for (name, c) in REFUSAL_NAMES.iter().zip(REFUSED.iter()) {
+        let c = c.load(Ordering::Relaxed);
+        if c != 0 {
+            let _ = write!(b, ", {name} {c}");
+        }
+    }
+    let _ = writeln!(b);
+    crate::say(b.bytes());
+    if std::env::var_os("SYSCALLHOOK_VERBOSE").is_some_and(|v| v == "2") {
+        report_refused();
+    }
+}
+
+#[repr(C)]
+struct DlInfo {
+    fname: *const core::ffi::c_char,
+    fbase: *mut core::ffi::c_void,
+    sname: *const core::ffi::c_char,
+    saddr: *mut core::ffi::c_void,
+}
+
+extern "C" {
+    fn dladdr(addr: *const core::ffi::c_void, info: *mut DlInfo) -> i32;
+}
+
+/// `SYSCALLHOOK_VERBOSE=2`: one line per refused site, with its reason and
+/// the nearest symbol (at exit, not in a signal handler).
+fn report_refused() {
+    for e in REFUSED_SET
+        .iter()
+        .map(|e| e.load(Ordering::Relaxed))
+        .filter(|&e| e != 0)
+    {
+        let (site, why) = (e & ADDR, (e >> 56) as usize);
+        let mut info = DlInfo {
+            fname: core::ptr::null(),
+            fbase: core::ptr::null_mut(),
+            sname: core::ptr::null(),
+            saddr: core::ptr::null_mut(),
+        };
+        // SAFETY: dladdr only looks the address up and fills `info`.
+        let found = unsafe { dladdr(site as *const core::ffi::c_void, &mut info) } != 0;
+        let name = |p: *const core::ffi::c_char| {
+            // SAFETY: dladdr's strings are NUL-terminated and live as long
+            // as the object.
+            (!p.is_null()).then(|| unsafe { core::ffi::CStr::from_ptr(p) }.to_string_lossy())
+        };
+        let mut b = Buf::new();
+        let _ = write!(
+            b,
+            "syscallhook: refused {site:#x} {}",
+            REFUSAL_NAMES.get(why).unwrap_or(&"?")
+        );
+        if found {
+            let obj = name(info.fname).unwrap_or_default();
+            match name(info.sname) {
+                Some(sym) => {
+                    let _ = write!(b, " {sym}+{:#x}", site - info.saddr as u64);
+                }
+                None => {
+                    let _ = write!(b, " +{:#x}", site - info.fbase as u64);
+                }
+            }
+            let _ = write!(b, " ({obj})");
+        }
+        let _ = writeln!(b);
+        crate::say(b.bytes());
+    }
+}
+
+#[used]
+#[link_section = ".fini_array"]
+static FINI: extern "C" fn() = report_at_exit;
+
+/// Builds the decoder's tables at load (see `site::warm_up`), makes the
+/// first `_dl_find_object` call here rather than in the handler, and
+/// registers the fork handlers of the lock.
+extern "C" fn warm_up_at_load() {
+    bounds::init();
+    site::warm_up();
+    let _ = bounds::find_object(warm_up_at_load as *const () as u64);
+    // SAFETY: three functions that only touch PATCH_LOCK.
+    unsafe { pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
+}
+
+// A prioritised .init_array entry runs before the plain ones (lib.rs's
+// `init`, which switches SUD on).
+#[used]
+#[link_section = ".init_array.00200"]
+static WARM_UP: extern "C" fn() = warm_up_at_load;
+
+#[cfg(test)]
+mod tests {
+    //! Real rewrites in the test process (no zpoline page: the rewritten
+    //! sites are never executed).
+    use super::*;
+
+    const NR_MMAP: i64 = 9;
+
+    /// Runs `f` with every signal blocked, as `rewrite` requires.
+    fn blocked<T>(f: impl FnOnce() -> T) -> T {
+        let all = u64::MAX;
+        let mut old = 0u64;
+        sys(
+            NR_RT_SIGPROCMASK,
+            [
+                0,
+                &all as *const u64 as i64,
+                &mut old as *mut u64 as i64,
+                8,
+                0,
+                0,
+            ],
+        );
+        let r = f();
+        sys(
+            NR_RT_SIGPROCMASK,
+            [2, &old as *const u64 as i64, 0, 8, 0, 0],
+        );
+        r
+    }
+
+    fn vma(addr: u64) -> Vma {
+        let mut buf = [0u8; 4096];
+        maps::find(addr, &mut buf).expect("maps").expect("mapped")
+    }
+
+    fn bytes(addr: u64) -> [u8; 2] {
+        // SAFETY: the callers pass an address in a readable mapping.
+        unsafe { [*(addr as *const u8), *((addr + 1) as *const u8)] }
+    }
+
+    /// A fresh anonymous mapping of one page with `code` at `off`, left
+    /// with protection `prot`.
+    fn jit(code: &[u8], off: usize, prot: i64) -> u64 {
+        let p = sys(NR_MMAP, [0, 4096, 3, 0x22, -1, 0]);
+        assert!(p > 0, "mmap: {p}");
+        // SAFETY: a fresh private RW page of ours.
+        unsafe {
+            core::ptr::copy_nonoverlapping(code.as_ptr(), (p as usize + off) as *mut u8, code.len())
+        };
+        assert_eq!(sys(NR_MPROTECT, [p, 4096, prot, 0, 0, 0]), 0);
+        p as u64
+    }
+
+    /// mov $39,%eax; syscall; ret
+    const GETPID: [u8; 8] = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3];
+
+    extern "C" {
+        fn dlsym(
+            h: *mut core::ffi::c_void,
+            name: *const core::ffi::c_char,
+        ) -> *mut core::ffi::c_void;
+    }
+
+    #[test]
+    fn libc_text_keeps_its_vma_and_protection() {
+        // vhangup: mov $0x99,%eax; syscall; ... (nobody calls it here).
+        // SAFETY: RTLD_DEFAULT and a C string.
+        let f = unsafe { dlsym(core::ptr::null_mut(), c"vhangup".as_ptr()) } as u64;
+        assert_ne!(f, 0);
+        // SAFETY: libc code, readable.
+        let code = unsafe { core::slice::from_raw_parts(f as *const u8, 64) };
+        let at = code
+            .windows(2)
+            .position(|w| w == [0x0f, 0x05])
+            .expect("a syscall") as u64;
+        let site = f + at;
+        let before = vma(site);
+        assert!(before.exec && before.read && !before.write && before.end - before.start > 1 << 20);
+        assert!(
+            site - before.start > 4096 && before.end - site > 4096,
+            "not in the middle"
+        );
+        assert!(blocked(|| rewrite(site)), "vhangup's site is rewritten");
+        assert_eq!(bytes(site), [0xff, 0xd0]);
+        assert!(is_site(site));
+        // Not split, same protection: one VMA, the same line.
+        assert_eq!(vma(site), before);
+        assert_eq!(vma(before.start), before);
+        assert_eq!(vma(before.end - 1), before);
+        // A second call finds it done.
+        assert!(blocked(|| rewrite(site)));
+    }
+
+    #[test]
+    fn rwx_jit_page_stays_writable() {
+        let p = jit(&GETPID, 0, 7);
+        let before = vma(p);
+        assert!(before.write && before.exec);
+        assert!(blocked(|| rewrite(p + 5)));
+        assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+        assert_eq!(vma(p), before, "an RWX page keeps PROT_WRITE");
+    }
+
+    #[test]
+    fn rx_jit_page_gets_back_rx() {
+        let p = jit(&GETPID, 16, 5);
+        let before = vma(p);
+        assert!(!before.write && before.exec && before.read);
+        assert!(blocked(|| rewrite(p + 21)));
+        assert_eq!(bytes(p + 21), [0xff, 0xd0]);
+        assert_eq!(vma(p), before, "an RX page is RX again");
+    }
+
+    #[test]
+    fn jit_refusals_leave_the_bytes() {
+        // mov %rdi,%rax; syscall; ret
+        let p = jit(&[0x48, 0x89, 0xf8, 0x0f, 0x05, 0xc3], 0, 7);
+        assert!(!blocked(|| rewrite(p + 3)));
+        assert_eq!(bytes(p + 3), [0x0f, 0x05]);
+        assert!(!is_site(p + 3));
+        // mov %rdi,-8(%rsp); mov $39,%eax; syscall; ret
+        let code = [
+            0x48, 0x89, 0x7c, 0x24, 0xf8, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3,
+        ];
+        let p = jit(&code, 0, 7);
+        assert!(!blocked(|| rewrite(p + 10)));
+        assert_eq!(bytes(p + 10), [0x0f, 0x05]);
+        // The two bytes straddle a cache line: mov at 58, syscall at 63.
+        let p = jit(&GETPID, 58, 7);
+        assert!(!blocked(|| rewrite(p + 63)));
+        assert_eq!(bytes(p + 63), [0x0f, 0x05]);
+        // Refusals are counted and remembered.
+        assert!(syscallhook_patch_stat(1 + Refusal::RaxUnknown as u32) >= 1);
+        assert!(syscallhook_patch_stat(1 + Refusal::RedZone as u32) >= 1);
+        assert!(syscallhook_patch_stat(1 + Refusal::CacheLine as u32) >= 1);
+        assert!(contains(&REFUSED_SET, p + 63));
+    }
+
+    #[test]
+    fn concurrent_rewrites_in_one_page() {
+        // 32 functions `mov $39,%eax; syscall; ret` in one RX page, rewritten
+        // by 4 threads at once, each in a different order.
+        let mut code = [0xccu8; 32 * 16];
+        for f in 0..32 {
+            code[f * 16..f * 16 + 8].copy_from_slice(&GETPID);
+        }
+        let p = jit(&code, 0, 5);
+        let before = vma(p);
+        let threads: Vec<_> = (0..4u64)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    (0..32u64)
+                        .map(|i| p + ((i * (2 * t + 1)) % 32) * 16 + 5)
+                        .all(|s| blocked(|| rewrite(s)))
+                })
+            })
+            .collect();
+        for t in threads {
+            assert!(t.join().expect("thread"), "every site rewritten");
+        }
+        for f in 0..32 {
+            assert_eq!(bytes(p + f * 16 + 5), [0xff, 0xd0]);
+        }
+        assert_eq!(vma(p), before, "RX again, not split");
+    }
+
+    #[test]
+    fn reentered_lock_leaves_the_site_on_sud() {
+        let p = jit(&GETPID, 0, 7);
+        let held = Locked::new().expect("the lock is free for this thread");
+        assert!(!blocked(|| rewrite(p + 5)), "no spinning on our own lock");
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+        assert!(
+            !contains(&REFUSED_SET, p + 5),
+            "not a verdict: retried later"
+        );
+        drop(held);
+        assert!(blocked(|| rewrite(p + 5)));
+        assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+    }
+
+    #[test]
+    fn execute_only_page_is_left_alone() {
+        let p = jit(&GETPID, 0, 4);
+        let before = vma(p);
+        assert!(before.exec && !before.read && !before.write);
+        assert!(!blocked(|| rewrite(p + 5)));
+        assert_eq!(vma(p), before, "still execute-only");
+        assert_eq!(sys(NR_MPROTECT, [p as i64, 4096, 1, 0, 0, 0]), 0);
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+    }
 }
