@@ -32,9 +32,11 @@ The method (so that the comparison is exact, not approximate):
   getpid/gettid) are printed but not compared; every other number must match
   exactly, and the --expect numbers must be present with exactly N calls.
   --threads also requires that the program created a thread (CLONE_THREAD).
-* A syscall the kernel restarts (a `? ERESTART...` result) is counted once;
-  restart_syscall lines (the kernel's, from the library's own raw site) are
-  not counted.
+* A syscall the kernel restarts is counted once, as the hook counts it: a
+  `? ERESTARTSYS/NOINTR/NOHAND` line is counted only when the signal's
+  handler returns with EINTR (rt_sigreturn = -1: not restarted); otherwise
+  the restarted call is the one counted. An `ERESTART_RESTARTBLOCK` line is
+  counted and the kernel's restart_syscall is not.
 
 The comparison prints one line per syscall number that differs, and a summary.
 """
@@ -73,7 +75,7 @@ def parse(path):
             if not m:
                 continue
             tid, rest = int(m.group(1)), m.group(2)
-            if rest.startswith("---"):
+            if re.match(r"^(\[ *\d+\] )?---", rest):
                 events.append(["sig", tid, rest])
                 continue
             r = RESUMED.match(rest)
@@ -119,6 +121,7 @@ def model(events):
     image = {}          # tid -> Image (threads and CLONE_VM children share)
     tgid = {}           # tid -> thread group
     in_sigsys = {}      # tid -> [trapped nr, last call in the handler or None]
+    restart = {}        # tid -> [nr of an ERESTART* call, handler seen, image]
     printed = Counter()
     notes = []
     tables = 0
@@ -127,11 +130,20 @@ def model(events):
         img = image.setdefault(tid, Image())
         tgid.setdefault(tid, tid)
         if ev[0] == "sig":
+            if tid in restart:
+                restart[tid][1] = True      # a handler runs before the restart
             if "SIGSYS" in ev[2] and "SYS_USER_DISPATCH" in ev[2]:
                 nr = re.search(r"si_syscall=(\S+?),", ev[2])
                 in_sigsys[tid] = [nr.group(1) if nr else None, None]
             continue
         text, result, nr = ev[2], ev[3], ev[4]
+        if tid in restart:
+            if nr == NR_RT_SIGRETURN and restart[tid][1] and tid not in in_sigsys:
+                if result == "-1" and restart[tid][2].live:
+                    restart[tid][2].counts[restart[tid][0]] += 1   # EINTR: not restarted
+                del restart[tid]
+            elif not restart[tid][1]:
+                del restart[tid]            # restarted with no handler in between
         if tid in in_sigsys:
             win = in_sigsys[tid]
             if nr == NR_RT_SIGRETURN:
@@ -158,9 +170,10 @@ def model(events):
             continue                    # the counter's own output
         if nr == 219:
             continue                    # restart_syscall: the kernel's
-        if result is not None and result.startswith("?") and "ERESTART" in text \
-                and "ERESTART_RESTARTBLOCK" not in text:
-            notes.append("restarted call, may be counted twice by strace: " + text[:80])
+        if result == "?" and re.search(r"= \? ERESTART(SYS|NOINTR|NOHAND)", text):
+            restart[tid] = [nr, False, img]
+            notes.append("interrupted: " + text[-60:])
+            continue
         img.counts[nr] += 1
         if nr in CLONES and result not in (None, "?") and int(result) > 0:
             child = int(result)

@@ -71,7 +71,7 @@ t "unprivileged user: refused cleanly, program still runs" sh -c \
 # syscall number (its header explains how the library's own calls and the
 # loader's are kept out of the comparison, exactly).
 CMP="timeout 600 /usr/bin/python3.11 /t/countcmp.py"
-awk 'BEGIN { x = 7; for (i = 0; i < 100000; i++) { x = (x * 1103515245 + 12345) % 2147483648; print x } }' \
+awk 'BEGIN { x = 7; for (i = 0; i < 300000; i++) { x = (x * 1103515245 + 12345) % 2147483648; print x } }' \
 	>/tmp/sort.in
 seq 1 24 >/tmp/xargs.in
 t "counter == strace -f: only a worker thread reaches getppid (1000 calls)" \
