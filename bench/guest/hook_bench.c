@@ -49,6 +49,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "hook_sites.h"
 
 #define LIB "/t/libsyscallhook.so"
 #define MAX_REPEATS 64
@@ -97,10 +98,6 @@ asm(".text\n"
 	".globl hb_ret\n"
 	"hb_ret:\n\t"
 	"ret\n");			/* returns at once: rax = the number */
-long site_0(long, void *, long), site_39(void), site_231(void), site_450(void);
-long page_0(long, void *, long), page_39(void), page_231(void), page_450(void);
-long empty_fn(void), empty_fn3(long, void *, long);
-void hb_hook(void), hb_ret(void);
 
 static long native_getpid(const struct op *o) { (void)o; return site_39(); }
 static long native_read(const struct op *o) { return site_0(o->fd, &buf, 1); }
@@ -227,7 +224,7 @@ static const char *const mech_name[NMECH] = {
  * (while @answering), passes everything else through (the child still has
  * to write its results and exit).
  */
-static volatile long answering = -1;
+static long answering = -1;
 
 static int answer(long nr, long *args, long *result)
 {

@@ -128,7 +128,7 @@ static void loopback_up(void)
 	struct ifreq ifr = { 0 };
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 
-	strcpy(ifr.ifr_name, "lo");
+	memcpy(ifr.ifr_name, "lo", 3);
 	if (fd >= 0 && !ioctl(fd, SIOCGIFFLAGS, &ifr)) {
 		ifr.ifr_flags |= IFF_UP;
 		ioctl(fd, SIOCSIFFLAGS, &ifr);
@@ -156,9 +156,9 @@ static int redis_pong(void)
 /* Starts redis-server in @m; its pid, and in *load_ms exec-to-PONG time. */
 static pid_t redis_start(struct mode *m, double *load_ms)
 {
-	char *argv[] = { "redis-server", "--port", "6399", "--bind", "127.0.0.1",
-			 "--save", "", "--appendonly", "no", "--protected-mode", "no",
-			 "--daemonize", "no", NULL };
+	static char *const argv[] = { "redis-server", "--port", "6399", "--bind", "127.0.0.1",
+				      "--save", "", "--appendonly", "no", "--protected-mode", "no",
+				      "--daemonize", "no", NULL };
 	char *env[8];
 	int i, n = 0;
 	double t0 = now_ms();
@@ -193,10 +193,11 @@ static pid_t redis_start(struct mode *m, double *load_ms)
 /* redis-benchmark (native) against the server: SET and GET requests/s. */
 static int redis_bench(long requests, double *set, double *get)
 {
-	char n[32], line[256];
-	char *argv[] = { "redis-benchmark", "-p", "6399", "-n", n, "-c", "8", "-t", "set,get",
-			 "--csv", NULL };
-	char *env[] = { "LD_LIBRARY_PATH=/t/redis/lib", NULL };
+	static char n[32];
+	static char *const argv[] = { "redis-benchmark", "-p", "6399", "-n", n, "-c", "8",
+				      "-t", "set,get", "--csv", NULL };
+	static char *const env[] = { "LD_LIBRARY_PATH=/t/redis/lib", NULL };
+	char line[256];
 	int p[2], st;
 	FILE *f;
 	pid_t pid;
