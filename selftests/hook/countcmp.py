@@ -26,6 +26,11 @@ The method (so that the comparison is exact, not approximate):
   calls: those made by the SIGSYS handler (between the `--- SIGSYS` line and
   its rt_sigreturn on that thread; the one call it may emulate there is the
   last one before rt_sigreturn and has the trapped number, and is counted),
+  whether that last call was the emulation (and not the library's own) is
+  told by rt_sigreturn's value: the trapped number when the handler left
+  the site to be re-executed, the call's result when it emulated it; when
+  the result happens to equal the number, the next call of the thread
+  decides (the re-executed site makes the same call again),
   the counter's own output (a write whose text starts with "syscallhook"),
   and whatever it does to arm new threads. For the last kind there is no
   marker, so the syscalls in OWN below (memory, signal and prctl plumbing, and
@@ -107,6 +112,17 @@ class Image:
         self.counts = counts if counts is not None else Counter()
 
 
+def link_next(events):
+    """Appends to every call event the next call event of the same thread
+    (or None)."""
+    nxt = {}
+    for ev in reversed(events):
+        if ev[0] == "call":
+            ev.append(nxt.get(ev[1]))
+            nxt[ev[1]] = ev
+    return events
+
+
 def exec_image(image, tgid, tid):
     """A successful execve: the other threads of the group are gone, the
     thread runs a new image (a vfork parent keeps the old one)."""
@@ -150,8 +166,10 @@ def model(events):
                 last = win[1]
                 del in_sigsys[tid]
                 if last is not None and img.live and last[0] not in OWN and \
-                        (win[0] is None or win[0].endswith(last[1])):
-                    img.counts[last[0]] += 1
+                        (win[0] is None or win[0].endswith("_" + last[1])):
+                    again = ev[5] is not None and ev[5][4] == last[0]
+                    if result != str(last[0]) or not again:
+                        img.counts[last[0]] += 1    # emulated in the handler
             else:
                 name = CALL.match(text).group(2)
                 win[1] = (nr, name)
@@ -200,7 +218,7 @@ def hook_tables(path):
             if "syscall counts" in line:
                 tables += 1
                 continue
-            m = re.match(r"^syscallhook:.*?(\d+) +(\d+)\s*$", line)
+            m = re.match(r"^syscallhook\S*\s+(\d+)\s+(\d+)\s*$", line)
             if m:
                 counts[int(m.group(1))] += int(m.group(2))
     return counts, tables
@@ -230,7 +248,7 @@ def main():
         print("command exited %d" % rc)
         return 1
     hook, htables = hook_tables(err)
-    events = parse(trace)
+    events = link_next(parse(trace))
     ref, stables, notes = model(events)
     for n in notes[:5]:
         print("note:", n)
