@@ -19,9 +19,10 @@ The method (so that the comparison is exact, not approximate):
   table; a fork child starts with a copy of its parent's table (the fork
   itself included: the hook counts before it calls the kernel); a successful
   execve starts a new, empty, not yet initialised image (the execve itself is
-  counted in the old one). A table is printed when a thread of the image
-  calls exit_group; images replaced by execve never print, and neither are
-  they summed here.
+  counted in the old one). A table is printed when a thread of the process
+  that owns the image (the one that exec'd or forked it) calls exit_group; a
+  vfork child that exits without exec leaves the table to its parent;
+  images replaced by execve never print, and neither are they summed here.
 * The library's own raw syscalls are visible to strace but are not hooked
   calls: those made by the SIGSYS handler (between the `--- SIGSYS` line and
   its rt_sigreturn on that thread; the one call it may emulate there is the
@@ -107,7 +108,8 @@ def parse(path):
 class Image:
     """One process image: whether the library is initialised, its table."""
 
-    def __init__(self, live=False, counts=None):
+    def __init__(self, owner, live=False, counts=None):
+        self.owner = owner          # the thread group that prints the table
         self.live = live
         self.counts = counts if counts is not None else Counter()
 
@@ -128,7 +130,7 @@ def exec_image(image, tgid, tid):
     thread runs a new image (a vfork parent keeps the old one)."""
     for t in [t for t in image if t != tid and tgid.get(t) == tgid[tid]]:
         del image[t]
-    image[tid] = Image()
+    image[tid] = Image(tgid[tid])
 
 
 def model(events):
@@ -143,8 +145,8 @@ def model(events):
     tables = 0
     for ev in events:
         tid = ev[1]
-        img = image.setdefault(tid, Image())
         tgid.setdefault(tid, tid)
+        img = image.setdefault(tid, Image(tgid[tid]))
         if ev[0] == "sig":
             if tid in restart:
                 restart[tid][1] = True      # a handler runs before the restart
@@ -179,7 +181,7 @@ def model(events):
                 img.live = True
             elif nr in CLONES and result not in (None, "?") and int(result) > 0:
                 child = int(result)
-                image[child] = img if "CLONE_VM" in text or nr == 58 else Image()
+                image[child] = img if "CLONE_VM" in text or nr == 58 else Image(child)
                 tgid[child] = tgid[tid] if "CLONE_THREAD" in text else child
             elif nr == NR_EXECVE and result == "0":
                 exec_image(image, tgid, tid)
@@ -198,11 +200,11 @@ def model(events):
             if "CLONE_VM" in text or nr == 58:
                 image[child] = img      # shares the counters' memory
             else:
-                image[child] = Image(True, Counter(img.counts))
+                image[child] = Image(child, True, Counter(img.counts))
             tgid[child] = tgid[tid] if "CLONE_THREAD" in text else child
         elif nr == NR_EXECVE and result == "0":
             exec_image(image, tgid, tid)
-        elif nr == NR_EXIT_GROUP:
+        elif nr == NR_EXIT_GROUP and tgid[tid] == img.owner:
             printed.update(img.counts)
             tables += 1
     return printed, tables, notes
