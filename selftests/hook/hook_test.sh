@@ -97,7 +97,7 @@ t "stty -a on a pty (glibc tcgetattr, red zone): same output hooked" sh -c \
 	 grep -q speed /tmp/stty.a && cmp /tmp/stty.a /tmp/stty.b"
 t "syscall(-1, 600, 4095, 1<<30, 513..528) return ENOSYS through glibc's wrapper" \
 	sh -c "/t/badnr && $PRE timeout 120 /t/badnr"
-t "... and after the wrapper was first called with 39" \
+t "the same numbers after the wrapper was first called with syscall(39)" \
 	sh -c "/t/badnr 39 && $PRE timeout 120 /t/badnr 39"
 t "signal storm during the first SIGSYS traps (handlers make syscalls)" \
 	sh -c "$PRE timeout 300 /t/storm"
