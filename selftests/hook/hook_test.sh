@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # libsyscallhook.so on programs nobody here wrote (coreutils, python3,
-# strace for reference) and on three small probes (JIT, NULL call, signals).
+# sort, xargs, stty; strace for reference) and on small probes of what no
+# ordinary program shows reliably (JIT, NULL call, signals, registers, red
+# zone, syscall numbers outside the page, execute-only and RWX pages,
+# callbacks, a program's own signal handlers: selftests/hook/*.c).
 # TAP output. Runs in the test guest, as root, with the module loaded.
 LIB=/t/libsyscallhook.so
 PRE="env LD_PRELOAD=$LIB"
