@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Syscall numbers the kernel does not have, through glibc's syscall()
- * wrapper: -1, 600, 4095 and 1 << 30, 100 times each; each must return -1
- * with errno ENOSYS, as without the hook.  "badnr first" calls the bad
+ * Syscall numbers the kernel does not have, through syscall(3): -1, 600,
+ * 4095, 1 << 30 and 513, 520, 528, 100 times each; each must return -1 with
+ * errno ENOSYS, as without the hook (glibc's wrapper, or the library's own
+ * syscall(3) where it exports one).  "badnr" calls the bad
  * numbers before anything else reaches the wrapper; "badnr 39" first calls
  * syscall(39), so that a library that rewrites the wrapper's `syscall` into
  * `call *%rax` has done so before the bad numbers come: rax then is the

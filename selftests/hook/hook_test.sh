@@ -98,7 +98,7 @@ t "stty -a on a pty (glibc tcgetattr, red zone): same output hooked" sh -c \
 	"/usr/bin/python3.11 /t/ptyrun.py /usr/bin/stty -a >/tmp/stty.a &&
 	 $PRE /usr/bin/python3.11 /t/ptyrun.py /usr/bin/stty -a >/tmp/stty.b &&
 	 grep -q speed /tmp/stty.a && cmp /tmp/stty.a /tmp/stty.b"
-t "syscall(-1, 600, 4095, 1<<30, 513..528) return ENOSYS through glibc's wrapper" \
+t "syscall(-1, 600, 4095, 1<<30, 513..528) return ENOSYS through syscall(3)" \
 	sh -c "/t/badnr && $PRE timeout 120 /t/badnr"
 t "the same numbers after the wrapper was first called with syscall(39)" \
 	sh -c "/t/badnr 39 && $PRE timeout 120 /t/badnr 39"
