@@ -57,15 +57,31 @@ def hooks(src, out):
     secs = []
     for title, unit, rs in sections(src):
         data = {}
+        bynum = []      # (number, page, library) of the by-number table
         for c in rs:
             if len(c) == 6 and c[0] != "syscall" and not c[1].startswith("native") \
                     and c[4] != "n/a":
                 data.setdefault(c[0], []).append((c[1], float(c[4])))
+            elif len(c) == 3 and c[0].isdigit():
+                val = [float(x.split(" ")[0]) if x != "n/a" else None for x in c[1:]]
+                bynum.append((int(c[0]), val[0], val[1]))
         if data:
-            secs.append((title, unit, data))
-    ncols = max(len(d) for _, _, d in secs)
+            secs.append((title, unit, data, bynum))
+    ncols = max(len(d) + (1 if b else 0) for _, _, d, b in secs)
     fig, axes = grid(len(secs), ncols, 6.5, 4)
-    for row, (title, unit, data) in zip(axes, secs):
+    for row, (title, unit, data, bynum) in zip(axes, secs):
+        if bynum:
+            ax = row[len(data)]
+            for k, label in ((1, "page, hook returns at once"),
+                             (2, "libsyscallhook.so, callback answers")):
+                pts = [(b[0], b[k]) for b in bynum if b[k] is not None]
+                if pts:
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=label)
+            ax.set_xlabel("syscall number")
+            ax.set_ylabel(f"{unit} to reach the hook and return")
+            ax.set_ylim(bottom=0)
+            ax.set_title(f"{title + ': ' if title else ''}by syscall number", fontsize=10)
+            ax.legend(fontsize=8)
         for ax, (syscall, items) in zip(row, data.items()):
             names = [n.split(" (")[0].replace(" + rewritten call", "") for n, _ in items]
             vals = [max(v, 0.1) for _, v in items]  # log axis: clip noise <= 0

@@ -14,13 +14,23 @@
  *                      site is rewritten at its first SIGSYS; eager: at
  *                      load), the library's full hook entry and dispatch.
  *
- * Every mechanism runs in its own process (SUD and the page at 0 cannot be
- * undone).  Dynamically linked (LD_PRELOAD), built with -mno-red-zone: the
- * rewritten site pushes a return address below the stack pointer.  Under
- * `-icount shift=0` (BENCH_ICOUNT=1) the clock counts guest instructions.
+ * A second table shows that reaching the hook does not depend on the
+ * syscall number: for numbers 0, 39, 231 (exit_group) and 450, the cost of
+ * a rewritten call whose hook returns at once, without any syscall: through
+ * the bare page with a `ret` hook, and through the library's full entry and
+ * dispatch with a C callback that answers the call itself (so exit_group is
+ * never executed).  The cost of calling a function that returns at once is
+ * subtracted.  With the old one-byte-nop sled, number 0 walks all 512 nops.
  *
- *   hook_bench [iterations [repeats]]	prints a Markdown table
- *   hook_bench --child OP ITERS REPEATS	(internal: measure OP, print 3 numbers)
+ * Every syscall site is `mov $NR, %eax; syscall` in a small asm function
+ * (site_NR), so the number is a constant at the site, as the library
+ * requires before it rewrites one; page_NR is the same with `call *%rax`.
+ * Every mechanism runs in its own process (SUD and the page at 0 cannot be
+ * undone).  Dynamically linked (LD_PRELOAD).  Under `-icount shift=0`
+ * (BENCH_ICOUNT=1) the clock counts guest instructions.
+ *
+ *   hook_bench [iterations [repeats]]	prints two Markdown tables
+ *   hook_bench --child OP ITERS REPEATS	(internal: measure OP preloaded)
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,10 +44,12 @@
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <dlfcn.h>
 #include <ucontext.h>
 #include <unistd.h>
 
 #include "bench_util.h"
+#include "hook_sites.h"
 
 #define LIB "/t/libsyscallhook.so"
 #define MAX_REPEATS 64
@@ -54,37 +66,77 @@ struct op {
 
 static char buf;
 
-/* One `syscall` instruction: the site SUD and the library intercept. */
-static long raw_syscall(const struct op *o)
-{
-	long ret;
-
-	asm volatile("syscall"
-		     : "=a"(ret)
-		     : "a"(o->nr), "D"(o->fd), "S"(&buf), "d"(1L)
-		     : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* The same site as the library rewrites it: call *%rax into the sled. */
-static long zpoline_call(const struct op *o)
-{
-	long ret;
-
-	asm volatile("call *%%rax"
-		     : "=a"(ret)
-		     : "a"(o->nr), "D"(o->fd), "S"(&buf), "d"(1L)
-		     : "rcx", "r11", "memory");
-	return ret;
-}
-
-/* Pass-through hook for the zpoline page: the real syscall, then return. */
-void hb_hook(void);
+/*
+ * The sites: site_N is `mov $N, %eax; syscall; ret` (arguments stay in
+ * rdi, rsi, rdx as the C caller put them), the kind of site the library
+ * rewrites; page_N is the same site already rewritten (`call *%rax`, into
+ * the page at address N).  empty_fn returns at once (the call's own cost).
+ * hb_hook passes a call through (`syscall; ret`); hb_ret returns at once.
+ */
+#define SITES(n)						\
+	".globl site_" #n "\n"					\
+	"site_" #n ":\n\t"					\
+	"mov $" #n ", %eax\n\t"		/* the number: constant */ \
+	"syscall\n\t"						\
+	"ret\n"							\
+	".globl page_" #n "\n"					\
+	"page_" #n ":\n\t"					\
+	"mov $" #n ", %eax\n\t"					\
+	"call *%rax\n\t"		/* into the sled at N */	\
+	"ret\n"
 asm(".text\n"
+	SITES(0) SITES(39) SITES(231) SITES(450)
+	".globl empty_fn\n"
+	".globl empty_fn3\n"
+	"empty_fn:\n"
+	"empty_fn3:\n\t"
+	"ret\n"
 	".globl hb_hook\n"
 	"hb_hook:\n\t"
-	"syscall\n\t"
-	"ret\n");
+	"syscall\n\t"			/* pass-through: the real syscall */
+	"ret\n"
+	".globl hb_ret\n"
+	"hb_ret:\n\t"
+	"ret\n");			/* returns at once: rax = the number */
+
+static long native_getpid(const struct op *o) { (void)o; return site_39(); }
+static long native_read(const struct op *o) { return site_0(o->fd, &buf, 1); }
+static long page_getpid(const struct op *o) { (void)o; return page_39(); }
+static long page_read(const struct op *o) { return page_0(o->fd, &buf, 1); }
+
+/* The by-number rows call sites without arguments that matter. */
+static const long numbers[] = { 0, 39, 231, 450 };
+#define NNUM 4
+static long num_site(const struct op *o)
+{
+	switch (o->nr) {
+	case 0: return site_0(-1, NULL, 0);
+	case 39: return site_39();
+	case 231: return site_231();
+	default: return site_450();
+	}
+}
+
+/* The baseline of the by-number rows: the same switch, an empty function. */
+static long num_empty(const struct op *o)
+{
+	switch (o->nr) {
+	case 0: return empty_fn3(-1, NULL, 0);
+	case 39: return empty_fn();
+	case 231: return empty_fn();
+	default: return empty_fn();
+	}
+}
+
+static long num_page(const struct op *o)
+{
+	switch (o->nr) {
+	case 0: return page_0(-1, NULL, 0);
+	case 39: return page_39();
+	case 231: return page_231();
+	default: return page_450();
+	}
+}
 
 /* Median, min, max per op of @iters calls of @fn, over @reps runs. */
 static void time_it(long (*fn)(const struct op *), const struct op *o,
@@ -145,10 +197,10 @@ static int setup_sud(void)
 		     end - start, &sud_selector);
 }
 
-/* Map the module's zpoline page at 0 with hb_hook as the hook. */
-static int setup_zpoline(void)
+/* Map the module's page with @hook; 0 on success. */
+static int setup_page(void (*hook)(void))
 {
-	struct zpoline_cfg cfg = { .hook = (unsigned long)hb_hook };
+	struct zpoline_cfg cfg = { .hook = (unsigned long)hook };
 	int fd = open("/dev/zpoline", O_RDONLY | O_CLOEXEC);
 	int ret;
 
@@ -159,27 +211,69 @@ static int setup_zpoline(void)
 	return ret;
 }
 
-enum mech { NATIVE, ZPOLINE, SUD, LIB_LAZY, LIB_EAGER, NMECH };
+enum mech { NATIVE, ZPOLINE, SUD, LIB_LAZY, LIB_EAGER, NMECH,
+	    EMPTY = NMECH, PAGE_RET, LIB_ANSWER };
 static const char *const mech_name[NMECH] = {
 	"native (no hook)", "zpoline page + rewritten call",
 	"Syscall User Dispatch (SIGSYS)", "libsyscallhook.so, lazy",
 	"libsyscallhook.so, eager",
 };
 
-/* Measure @m in this process (which is about to exit); NaN if unavailable. */
+/*
+ * The C callback of the by-number rows: answers the measured number itself
+ * (while @answering), passes everything else through (the child still has
+ * to write its results and exit).
+ */
+static long answering = -1;
+
+static int answer(long nr, long *args, long *result)
+{
+	(void)args;
+	if (nr != answering)
+		return 0;
+	*result = 0;
+	return 1;
+}
+
+/* Measure @m in this process (which is about to exit); -1 if unavailable. */
 static void measure(enum mech m, struct op *o, long iters, int reps, double r[3])
 {
-	long (*fn)(const struct op *) = raw_syscall;
+	int read_op = o->nr == SYS_read;
+	long (*fn)(const struct op *) = read_op ? native_read : native_getpid;
 
 	r[0] = r[1] = r[2] = -1;
 	if (m == ZPOLINE) {
-		if (setup_zpoline())
+		if (setup_page(hb_hook))
 			return;
-		fn = zpoline_call;
+		fn = read_op ? page_read : page_getpid;
 	} else if (m == SUD) {
 		if (setup_sud())
 			return;
 		iters = iters / 20 > 0 ? iters / 20 : 1;	/* slow: fewer ops */
+	} else if (m == EMPTY) {
+		time_it(num_empty, o, iters, reps, r);
+		return;
+	} else if (m == PAGE_RET) {
+		if (setup_page(hb_ret))
+			return;
+		fn = num_page;
+		time_it(fn, o, iters, reps, r);
+		return;
+	} else if (m == LIB_ANSWER) {
+		void (*reg)(int (*)(long, long *, long *)) =
+			(void (*)(int (*)(long, long *, long *)))dlsym(RTLD_DEFAULT,
+								      "syscallhook_register");
+
+		if (!reg)
+			return;
+		answering = o->nr;
+		reg(answer);
+		fn = num_site;
+		fn(o);		/* the first call traps and rewrites the site */
+		time_it(fn, o, iters, reps, r);
+		reg(NULL);
+		answering = -1;
+		return;
 	}
 	/* The hook must pass the call through: same result as native. */
 	if (fn(o) != (o->nr == SYS_getpid ? getpid() : 1))
@@ -196,6 +290,7 @@ static void in_child(enum mech m, const char *opname, long iters, int reps,
 	FILE *f;
 
 	r[0] = r[1] = r[2] = -1;
+	fflush(stdout);		/* the child must not print our buffered table */
 	if (pipe(p))
 		return;
 	pid = fork();
@@ -204,7 +299,7 @@ static void in_child(enum mech m, const char *opname, long iters, int reps,
 
 		dup2(p[1], 1);
 		close(p[0]);
-		if (m == LIB_LAZY || m == LIB_EAGER) {
+		if (m == LIB_LAZY || m == LIB_EAGER || m == LIB_ANSWER) {
 			char it[32], rp[32], *argv[6], *env[3];
 
 			snprintf(it, sizeof(it), "%ld", iters);
@@ -224,6 +319,8 @@ static void in_child(enum mech m, const char *opname, long iters, int reps,
 		if (!strcmp(opname, "read")) {
 			o.nr = SYS_read;
 			o.fd = open("/dev/zero", O_RDONLY);
+		} else if (opname[0] == 'n') {
+			o.nr = atol(opname + 1);	/* a by-number row */
 		}
 		measure(m, &o, iters, reps, r);
 		printf("%f %f %f\n", r[0], r[1], r[2]);
@@ -252,11 +349,16 @@ int main(int argc, char **argv)
 		/* Preloaded: the library hooks this process's syscall site. */
 		struct op o = { .nr = SYS_getpid };
 
+		enum mech cm = NATIVE;
+
 		if (!strcmp(argv[2], "read")) {
 			o.nr = SYS_read;
 			o.fd = open("/dev/zero", O_RDONLY);
+		} else if (argv[2][0] == 'n') {
+			o.nr = atol(argv[2] + 1);	/* by number, callback answers */
+			cm = LIB_ANSWER;
 		}
-		measure(NATIVE, &o, atol(argv[3]), atoi(argv[4]), r[0]);
+		measure(cm, &o, atol(argv[3]), atoi(argv[4]), r[0]);
 		printf("%f %f %f\n", r[0][0], r[0][1], r[0][2]);
 		return 0;
 	}
@@ -290,6 +392,37 @@ int main(int argc, char **argv)
 				printf("n/a |\n");
 			else
 				printf("%.1fx |\n", over / zp_over);
+		}
+	}
+	/* Reaching the hook, by syscall number: no syscall is executed. */
+	{
+		double e[3], pg[NNUM][3], lb[NNUM][3];
+		char name[16];
+
+		in_child(EMPTY, "n39", iters, reps, e);
+		for (k = 0; k < NNUM; k++) {
+			snprintf(name, sizeof(name), "n%ld", numbers[k]);
+			in_child(PAGE_RET, name, iters, reps, pg[k]);
+			in_child(LIB_ANSWER, name, iters, reps, lb[k]);
+		}
+		printf("\nReaching the hook by syscall number, %s/op above an empty function call (%.1f): the rewritten\n"
+		       "`call *%%rax` of `mov $N,%%eax` into the page, no syscall executed. Page: the bare page with a hook\n"
+		       "that returns at once (sled + stub). Library: libsyscallhook.so's entry and dispatch with a C\n"
+		       "callback that answers the call itself. Median [min..max].\n\n", unit, e[0]);
+		printf("| syscall number | page, hook returns at once | libsyscallhook.so, callback answers |\n");
+		printf("| ---: | ---: | ---: |\n");
+		for (k = 0; k < NNUM; k++) {
+			printf("| %ld ", numbers[k]);
+			if (pg[k][0] < 0 || e[0] < 0)
+				printf("| n/a ");
+			else
+				printf("| %.1f [%.1f..%.1f] ", pg[k][0] - e[0], pg[k][1] - e[0],
+				       pg[k][2] - e[0]);
+			if (lb[k][0] < 0 || e[0] < 0)
+				printf("| n/a |\n");
+			else
+				printf("| %.1f [%.1f..%.1f] |\n", lb[k][0] - e[0], lb[k][1] - e[0],
+				       lb[k][2] - e[0]);
 		}
 	}
 	return 0;

@@ -28,5 +28,7 @@ for t in threads:
     t.join()
 print(json.dumps(results, sort_keys=True))
 print(sorted(os.listdir("/t"))[:3])
-child = subprocess.run(["/usr/bin/echo", "from a child"], capture_output=True, text=True)
+# stdout only: the child's stderr (where a hooked child prints its counter
+# table) stays this process's stderr.
+child = subprocess.run(["/usr/bin/echo", "from a child"], stdout=subprocess.PIPE, text=True)
 print(child.stdout.strip(), child.returncode)
