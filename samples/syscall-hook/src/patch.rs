@@ -15,7 +15,8 @@ use crate::entry::{self, sys};
 
 /// Open-addressing set of rewritten site addresses (0 = empty).
 const SITES: usize = 1 << 16;
-static SITE_SET: [AtomicU64; SITES] = [const { AtomicU64::new(0) }; SITES];
+#[no_mangle]
+pub static shl_site_set: [AtomicU64; SITES] = [const { AtomicU64::new(0) }; SITES];
 /// Serialises rewrites (the mprotect dance of two rewrites must not mix).
 static PATCH_LOCK: AtomicBool = AtomicBool::new(false);
 
@@ -27,7 +28,7 @@ fn slot(addr: u64) -> usize {
 pub fn is_site(addr: u64) -> bool {
     let mut i = slot(addr);
     for _ in 0..SITES {
-        match SITE_SET[i].load(Ordering::Acquire) {
+        match shl_site_set[i].load(Ordering::Acquire) {
             0 => return false,
             a if a == addr => return true,
             _ => i = (i + 1) % SITES,
@@ -39,7 +40,7 @@ pub fn is_site(addr: u64) -> bool {
 fn insert_site(addr: u64) -> bool {
     let mut i = slot(addr);
     for _ in 0..SITES {
-        match SITE_SET[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire) {
+        match shl_site_set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire) {
             Ok(_) => return true,
             Err(a) if a == addr => return true,
             Err(_) => i = (i + 1) % SITES,
@@ -101,37 +102,6 @@ pub fn rewrite(site: u64) -> bool {
     }
     PATCH_LOCK.store(false, Ordering::Release);
     ok
-}
-
-/// `ucontext_t` register indices (x86-64 `REG_*`).
-const REG_RIP: usize = 16;
-/// Offset of `uc_mcontext.gregs` in `ucontext_t`.
-const GREGS_OFFSET: usize = 40;
-
-/// SIGSYS handler: a `syscall` outside the library trapped. Rewrite the site
-/// and execute it again (now through the hook).
-pub extern "C" fn on_sigsys(_sig: i32, _info: *mut u8, ctx: *mut u8) {
-    // SAFETY: the kernel passes a valid ucontext; gregs are 23 i64s at a
-    // fixed offset on x86-64.
-    let gregs = unsafe { &mut *(ctx.add(GREGS_OFFSET) as *mut [u64; 23]) };
-    let site = gregs[REG_RIP].wrapping_sub(2);
-    if rewrite(site) {
-        gregs[REG_RIP] = site;
-        return;
-    }
-    emulate(gregs);
-}
-
-/// The slow path for a site that cannot be rewritten: perform the syscall
-/// from here and set its result.
-fn emulate(g: &mut [u64; 23]) {
-    // REG_ indices: R8=0 R9=1 R10=2 RDI=8 RSI=9 RDX=12 RAX=13.
-    let nr = g[13] as i64;
-    crate::shl_counts
-        .get(nr as usize)
-        .map(|c| c.fetch_add(1, Ordering::Relaxed));
-    let a = [g[8], g[9], g[12], g[2], g[0], g[1]].map(|x| x as i64);
-    g[13] = sys(nr, a) as u64;
 }
 
 /// Eager mode: rewrites every `syscall` a linear decode of the executable
