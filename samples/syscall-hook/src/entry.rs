@@ -536,6 +536,10 @@ shl_sud_sigreturn:
     test %rax, %rax
     jnz .Lspawn_ret                 /* the parent (or an error) */
     call shl_rearm                  /* the child, on its copy below the frame */
+    mov $39, %eax                   /* getpid: the counter table in this memory is now ours */
+    syscall
+    mov shl_table_pid@GOTPCREL(%rip), %r11
+    mov %rax, (%r11)                /* shl_table_pid = our pid */
     xor %eax, %eax                  /* the child's result */
 .Lspawn_ret:                        /* rsp = P */
     mov 24(%rsp), %rcx              /* rcx = return address */

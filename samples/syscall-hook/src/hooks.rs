@@ -115,7 +115,12 @@ pub fn after(nr: i64, args: &[u64; 6], ret: i64) {
 
 /// Called on exit_group: the counter prints its table (once).
 pub fn at_exit() {
-    if !counting() || PRINTED.swap(true, Ordering::Relaxed) {
+    if !counting() {
+        return;
+    }
+    // A vfork child (or a CLONE_VM process) shares the parent's table.
+    let pid = crate::entry::sys(39, [0; 6]) as u64;
+    if pid != crate::shl_table_pid.load(Ordering::Relaxed) || PRINTED.swap(true, Ordering::Relaxed) {
         return;
     }
     say(b"syscallhook: syscall counts\n");

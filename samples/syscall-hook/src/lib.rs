@@ -38,6 +38,12 @@ use entry::sys;
 #[no_mangle]
 pub static shl_counts: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 
+/// The process whose counter table this memory holds (set at load and by
+/// the fork path in the child; a vfork child shares the parent's memory,
+/// so it does not print the parent's table at its exit).
+#[no_mangle]
+pub static shl_table_pid: AtomicU64 = AtomicU64::new(0);
+
 /// The SUD selector byte: always "block"; the allowed range does the rest
 /// (also passed by `entry.rs` when it re-arms SUD in a child).
 #[no_mangle]
@@ -231,6 +237,7 @@ extern "C" fn init() {
     }
     hooks::configure();
     thread::init_xstate();
+    shl_table_pid.store(sys(NR_GETPID, [0; 6]) as u64, Ordering::Relaxed);
     dispatch::refresh_classes();
     let fd = sys(NR_FCNTL, [2, F_DUPFD_CLOEXEC, 900, 0, 0, 0]);
     if fd >= 0 {

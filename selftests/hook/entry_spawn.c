@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ENTRY probe: every new task is hooked. Modes:
+ *   thread   a worker thread (pthread_create: clone3) calls getppid 1000x
+ *   clone    a clone() child with its own stack (CLONE_VM|CLONE_THREAD...)
+ *            calls getppid 1000x
+ *   fork     a fork child calls getppid 100x, then _exit
+ *   vfork    a vfork child calls getppid 100x, then _exit; the parent
+ *            returns to the right place with its registers intact
+ *   spawn    posix_spawn of argv[2]
+ * Compare SYSCALLHOOK=count's table (nr 110) with strace -f -c.
+ */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static void *worker(void *arg)
+{
+	long i, n = (long)arg;
+
+	for (i = 0; i < n; i++)
+		getppid();
+	return NULL;
+}
+
+static int clone_fn(void *arg)
+{
+	worker(arg);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode = argc > 1 ? argv[1] : "thread";
+	pid_t pid;
+	int st = 0;
+
+	if (!strcmp(mode, "thread")) {
+		pthread_t t;
+
+		if (pthread_create(&t, NULL, worker, (void *)1000L))
+			return 2;
+		pthread_join(t, NULL);
+	} else if (!strcmp(mode, "clone")) {
+		size_t sz = 1 << 16;
+		char *stk = malloc(sz);
+
+		pid = clone(clone_fn, stk + sz, CLONE_VM | SIGCHLD, (void *)1000L);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 3;
+	} else if (!strcmp(mode, "fork")) {
+		pid = fork();
+		if (pid == 0) {
+			worker((void *)100L);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 4;
+	} else if (!strcmp(mode, "vfork")) {
+		volatile long canary = 0x1234567890abcdefL;
+
+		pid = vfork();
+		if (pid == 0) {
+			long i;
+
+			for (i = 0; i < 100; i++)
+				getppid();
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 5;
+		if (canary != 0x1234567890abcdefL)
+			return 6;
+	} else if (!strcmp(mode, "spawn")) {
+		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ))
+			return 7;
+		if (waitpid(pid, &st, 0) != pid || st)
+			return 8;
+	}
+	printf("spawn %s: ok\n", mode);
+	return 0;
+}

@@ -1,0 +1,62 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# The hook runtime (entry, threads, children, signals) on the entry_*
+# probes, against strace where counts matter. TAP output; runs in the
+# test guest as root with the module loaded.
+LIB=/t/libsyscallhook.so
+PRE="env LD_PRELOAD=$LIB"
+n=0
+echo "TAP version 13"
+echo "1..12"
+t() {
+	desc=$1
+	shift
+	n=$((n + 1))
+	if "$@" >/tmp/e.out 2>&1; then
+		echo "ok $n $desc"
+	else
+		echo "not ok $n $desc"
+		sed 's/^/# /' /tmp/e.out | tail -15
+	fi
+}
+# count_eq MODE EXPECTED: getppid (110) counted by the hook == strace -f ==
+# EXPECTED, for entry_spawn MODE.
+count_eq() {
+	/usr/bin/strace -f -o /tmp/s.txt /t/entry_spawn "$1" >/dev/null || return 1
+	s=$(grep -c 'getppid(' /tmp/s.txt)
+	$PRE SYSCALLHOOK=count /t/entry_spawn "$1" >/dev/null 2>/tmp/c.txt || return 1
+	c=$(awk '$1 == "syscallhook:" && $2 == 110 { s += $3 } END { print s + 0 }' /tmp/c.txt)
+	echo "mode=$1 strace=$s hook=$c expected=$2"
+	[ "$s" = "$2" ] && [ "$c" = "$2" ]
+}
+t "a worker thread's getppid is hooked (counter == strace -f)" count_eq thread 1000
+t "a clone() child on its own stack is hooked" count_eq clone 1000
+t "a fork child is hooked" count_eq fork 100
+t "a vfork child is hooked, the parent returns intact" count_eq vfork 100
+t "posix_spawn works hooked, child hooked before exec" sh -c \
+	"$PRE SYSCALLHOOK=count /t/entry_spawn spawn /usr/bin/true 2>&1 | grep -c 'syscall counts' | grep -qx 2"
+t "registers, flags, DF, ymm, x87, MXCSR kept (fast path)" sh -c "$PRE /t/entry_regs | grep -qx 'regs: ok'"
+t "registers kept (slow path: tracer)" sh -c "$PRE SYSCALLHOOK=trace /t/entry_regs 2>/dev/null | grep -qx 'regs: ok'"
+t "registers kept (counter, eager)" sh -c \
+	"SYSCALLHOOK_MODE=eager $PRE SYSCALLHOOK=count /t/entry_regs 2>/dev/null | grep -qx 'regs: ok'"
+t "seccomp SIGSYS chained to the program's handler; all signals blocked" sh -c \
+	"$PRE /t/entry_sigsys | grep -qx 'sigsys: ok'"
+t "seccomp trap with SIG_DFL still kills with SIGSYS" sh -c \
+	"$PRE /t/entry_sigsys dfl; [ \$? = 159 ]"
+t "a callback's own write() does not recurse" sh -c \
+	"$PRE /t/entry_callback 2>/dev/null | grep -qx 'callback: ok 100'"
+t "python3 threads with the counter: getppid per thread == strace" sh -c "
+	cat >/tmp/pt.py <<'P'
+import os, threading
+def w():
+    for _ in range(300):
+        os.getppid()
+ts = [threading.Thread(target=w) for _ in range(4)]
+[t.start() for t in ts]
+[t.join() for t in ts]
+P
+	/usr/bin/strace -f -o /tmp/ps.txt /usr/bin/python3.11 /tmp/pt.py &&
+	$PRE SYSCALLHOOK=count /usr/bin/python3.11 /tmp/pt.py 2>/tmp/pc.txt &&
+	s=\$(grep -c 'getppid(' /tmp/ps.txt); c=\$(sed -n 's/^syscallhook: *110 *\([0-9]*\)$/\1/p' /tmp/pc.txt);
+	echo strace=\$s hook=\$c; [ \"\$s\" = \"\$c\" ] && [ \"\$s\" -ge 1200 ]"
