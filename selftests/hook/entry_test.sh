@@ -4,7 +4,7 @@
 # The hook runtime (entry, threads, children, signals) on the entry_*
 # probes, against strace where counts matter. TAP output; runs in the
 # test guest as root with the module loaded.
-LIB=/t/libsyscallhook.so
+LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"

@@ -206,8 +206,8 @@ shl_alloc_stack:
      * rdi rsi rdx r10 r8 r9, return address at (%rsp) and in rcx, r11
      * clobbered. R below = the site's rsp (return address at R-8).
      */
-    .globl shl_hook_entry
-shl_hook_entry:
+    .globl shl_hook_entry_asm
+shl_hook_entry_asm:
     pushfq                          /* the caller's rflags */
     push %rdx                       /* scratch for the site check (the caller's dead red zone) */
     push %rsi                       /* */
@@ -613,7 +613,7 @@ extern "C" {
     /// Restorer for the SIGSYS handler.
     pub fn shl_restorer();
     /// The hook the zpoline stub jumps to.
-    pub fn shl_hook_entry();
+    pub fn shl_hook_entry_asm();
     /// Where the SIGSYS handler sends a clone/clone3/fork/vfork it does not
     /// rewrite (rcx = return address).
     pub fn shl_sud_spawn();
@@ -623,6 +623,18 @@ extern "C" {
     pub fn shl_tls_ptr() -> *mut u64;
     /// `int $0x80` with `r` = rax rbx rcx rdx rsi rdi rbp; r[0] = result.
     pub fn shl_int80(r: *mut [u64; 7]);
+}
+
+/// The hook entry, exported for benchmarks and tests that map their own
+/// page (see `syscallhook_bench_mark_site`): a direct `jmp` to
+/// `shl_hook_entry_asm`, which the kernel's stub reaches directly. (rustc
+/// exports only Rust items from a cdylib, not `global_asm!` symbols.)
+#[unsafe(naked)]
+#[no_mangle]
+pub extern "C" fn shl_hook_entry() {
+    core::arch::naked_asm!(
+        "jmp shl_hook_entry_asm", // same registers and stack: a tail jump
+    )
 }
 
 /// Raw syscall with up to six arguments.

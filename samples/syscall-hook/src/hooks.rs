@@ -120,7 +120,8 @@ pub fn at_exit() {
     }
     // A vfork child (or a CLONE_VM process) shares the parent's table.
     let pid = crate::entry::sys(39, [0; 6]) as u64;
-    if pid != crate::shl_table_pid.load(Ordering::Relaxed) || PRINTED.swap(true, Ordering::Relaxed) {
+    if pid != crate::shl_table_pid.load(Ordering::Relaxed) || PRINTED.swap(true, Ordering::Relaxed)
+    {
         return;
     }
     say(b"syscallhook: syscall counts\n");

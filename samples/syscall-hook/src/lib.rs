@@ -139,7 +139,8 @@ pub extern "C" fn syscallhook_bench_mark_site(addr: u64) -> bool {
     let n = patch::shl_site_set.len();
     let mut i = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % n;
     for _ in 0..n {
-        match patch::shl_site_set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire) {
+        match patch::shl_site_set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
+        {
             Ok(_) => break,
             Err(a) if a == addr => break,
             Err(_) => i = (i + 1) % n,
@@ -184,7 +185,7 @@ fn install_page() -> Result<(), &'static str> {
         return Err("cannot open /dev/zpoline");
     }
     let mut cfg = ZpolineCfg {
-        hook: entry::shl_hook_entry as *const () as u64,
+        hook: entry::shl_hook_entry_asm as *const () as u64,
         flags: 0,
         result: 0,
         sled_len: 0,

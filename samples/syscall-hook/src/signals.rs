@@ -122,7 +122,12 @@ extern "C" fn on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
     // SAFETY: the two bytes before rip are the instruction the kernel just
     // reported as executed: mapped and readable... unless execute-only, in
     // which case the read faults; `patch::rewrite` reads them as well.
-    let insn = unsafe { [(site as *const u8).read_volatile(), (site as *const u8).add(1).read_volatile()] };
+    let insn = unsafe {
+        [
+            (site as *const u8).read_volatile(),
+            (site as *const u8).add(1).read_volatile(),
+        ]
+    };
     match insn {
         [0xcd, 0x80] => emulate_i386(g, false),
         [0x0f, 0x34] => emulate_i386(g, true),
@@ -220,7 +225,10 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
         m |= 1 << (sig - 1);
     }
     m &= !SIGSYS_BIT;
-    sys(NR_RT_SIGPROCMASK, [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0]);
+    sys(
+        NR_RT_SIGPROCMASK,
+        [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0],
+    );
     if flags & SA_SIGINFO != 0 {
         // SAFETY: the program registered this as a SA_SIGINFO handler.
         let f: extern "C" fn(i32, *mut u8, *mut u8) = unsafe { core::mem::transmute(handler) };
@@ -243,7 +251,10 @@ fn default_action() {
         restorer: entry::shl_restorer as *const () as usize,
         mask: 0,
     };
-    sys(NR_RT_SIGACTION, [SIGSYS, &dfl as *const KSigaction as i64, 0, 8, 0, 0]);
+    sys(
+        NR_RT_SIGACTION,
+        [SIGSYS, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
+    );
     let pid = sys(NR_GETPID, [0; 6]);
     let tid = sys(NR_GETTID, [0; 6]);
     sys(NR_TGKILL, [pid, tid, SIGSYS, 0, 0, 0]);

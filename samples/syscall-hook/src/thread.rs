@@ -114,7 +114,9 @@ pub fn init_xstate() {
     shl_xstate.size.store(size, Ordering::Relaxed);
     shl_xstate.xcr0[0].store(xcr0 as u32, Ordering::Relaxed);
     shl_xstate.xcr0[1].store((xcr0 >> 32) as u32, Ordering::Relaxed);
-    shl_xstate.mode.store(if xsavec { 2 } else { 1 }, Ordering::Relaxed);
+    shl_xstate
+        .mode
+        .store(if xsavec { 2 } else { 1 }, Ordering::Relaxed);
 }
 
 /// A pointer to this thread's TLS block (see [`off`]).
