@@ -131,8 +131,8 @@ static void check(const char *where, void (*p)(struct st *, struct st *),
 			       (unsigned long)out.gpr[2], *after);
 			bad = 1;
 		}
-		if ((out.flags & FLAGS_SET) != FLAGS_SET ||
-		    (out.gpr[11] & FLAGS_SET) != FLAGS_SET) {
+		if ((out.flags & FLAGS_SET) != (in.flags & FLAGS_SET) ||
+		    (out.gpr[11] & FLAGS_SET) != (in.flags & FLAGS_SET)) {
 			printf("%s: flags %lx r11 %lx\n", where,
 			       (unsigned long)out.flags,
 			       (unsigned long)out.gpr[11]);
@@ -207,6 +207,11 @@ int main(void)
 		kin[j] = 0x0101010101010101ULL * j ^ 0xf0f0f0f0f0f0f0f0ULL;
 	check("main", probe, &probe_after);
 	check("main straddle", probe_straddle, &probe_straddle_after);
+	in.flags = 0x202;			/* every status flag clear, DF clear */
+	check("main, flags clear", probe, &probe_after);
+	in.flags = 0x202 | 0x801;		/* OF and CF only */
+	check("main, OF CF", probe, &probe_after);
+	in.flags = FLAGS_SET | 0x202;
 	signal(SIGALRM, on_alarm);
 	alarm(1);
 	while (!in_handler_done)

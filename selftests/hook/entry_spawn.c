@@ -23,6 +23,26 @@
 
 extern char **environ;
 
+/*
+ * fork, vfork and clone at sites whose syscall straddles a cache line, which
+ * the patcher leaves on the SIGSYS path: the handler must not create the
+ * child inside itself but from library asm after it returned.
+ */
+long sud_fork(void);
+long sud_vfork(void);
+long sud_clone(long flags, void *stack);
+void clone_child(void);
+asm(".text\n"
+    ".p2align 6\n sud_fork:\n .skip 58, 0x90\n"
+    " mov $57, %eax\n syscall\n ret\n"		/* syscall at 63 mod 64 */
+    ".p2align 6\n sud_vfork:\n .skip 56, 0x90\n"
+    " pop %rdi\n mov $58, %eax\n nop\n syscall\n"	/* glibc's way: the return */
+    " push %rdi\n ret\n"				/* address off the stack */
+    ".p2align 6\n sud_clone:\n .skip 58, 0x90\n"
+    " mov $56, %eax\n syscall\n test %rax, %rax\n jnz 1f\n"
+    " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
+    "1: ret\n");
+
 static void *worker(void *arg)
 {
 	long i, n = (long)arg;
@@ -30,6 +50,11 @@ static void *worker(void *arg)
 	for (i = 0; i < n; i++)
 		getppid();
 	return NULL;
+}
+
+void clone_child(void)
+{
+	worker((void *)1000L);
 }
 
 static int clone_fn(void *arg)
@@ -80,6 +105,36 @@ int main(int argc, char **argv)
 			return 5;
 		if (canary != 0x1234567890abcdefL)
 			return 6;
+	} else if (!strcmp(mode, "sudfork")) {
+		pid = sud_fork();
+		if (pid == 0) {
+			worker((void *)100L);
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 9;
+	} else if (!strcmp(mode, "sudvfork")) {
+		volatile long canary = 0x1234567890abcdefL;
+
+		pid = sud_vfork();
+		if (pid == 0) {
+			long i;
+
+			for (i = 0; i < 100; i++)
+				getppid();
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 10;
+		if (canary != 0x1234567890abcdefL)
+			return 11;
+	} else if (!strcmp(mode, "sudclone")) {
+		size_t sz = 1 << 16;
+		char *stk = malloc(sz);
+
+		pid = sud_clone(CLONE_VM | SIGCHLD, stk + sz);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 12;
 	} else if (!strcmp(mode, "spawn")) {
 		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ))
 			return 7;

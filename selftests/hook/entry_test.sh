@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..12"
+echo "1..16"
 t() {
 	desc=$1
 	shift
@@ -34,6 +34,11 @@ t "a worker thread's getppid is hooked (counter == strace -f)" count_eq thread 1
 t "a clone() child on its own stack is hooked" count_eq clone 1000
 t "a fork child is hooked" count_eq fork 100
 t "a vfork child is hooked, the parent returns intact" count_eq vfork 100
+t "fork at a site left on the SIGSYS path: child hooked" count_eq sudfork 100
+t "vfork at a site left on the SIGSYS path: child hooked, parent intact" count_eq sudvfork 100
+t "clone at a site left on the SIGSYS path: child hooked" count_eq sudclone 1000
+t "signal handlers (sigaltstack and not) nested in the slow path" sh -c \
+	"$PRE /t/entry_nest | grep -q '^nest: ok'"
 t "posix_spawn works hooked, child hooked before exec" sh -c \
 	"$PRE SYSCALLHOOK=count /t/entry_spawn spawn /usr/bin/true 2>&1 | grep -c 'syscall counts' | grep -qx 2"
 t "registers, flags, DF, ymm, x87, MXCSR kept (fast path)" sh -c "$PRE /t/entry_regs | grep -qx 'regs: ok'"

@@ -208,7 +208,11 @@ shl_alloc_stack:
      */
     .globl shl_hook_entry_asm
 shl_hook_entry_asm:
-    pushfq                          /* the caller's rflags */
+    mov %rax, %r11                  /* keep the number */
+    seto %al                        /* al = OF (seto and lahf read the flags and change none) */
+    lahf                            /* ah = SF ZF AF PF CF */
+    push %rax                       /* the caller's status flags (DF and the rest are never changed on the fast path) */
+    mov %r11, %rax                  /* the number back */
     push %rdx                       /* scratch for the site check (the caller's dead red zone) */
     push %rsi                       /* */
     mov 24(%rsp), %rcx              /* the return address */
@@ -238,16 +242,28 @@ shl_hook_entry_asm:
 .Lfast:
     pop %rsi                        /* scratch back */
     pop %rdx
-    popfq                           /* the caller's rflags, before the syscall: kept by it, and in r11 after */
+    mov %rax, %r11                  /* keep the number */
+    pop %rax                        /* al = OF, ah = SF ZF AF PF CF */
+    add $0x7f, %al                  /* OF = al: 0x7f + 1 overflows, 0x7f + 0 does not */
+    sahf                            /* SF ZF AF PF CF: rflags are the caller's again, */
+    mov %r11, %rax                  /* kept by the syscall, and in r11 after it */
     syscall                         /* the syscall itself; rsp = R-8 */
     mov (%rsp), %rcx                /* rcx = return address, where syscall puts it */
     ret                             /* to the site + 2 */
 
 .Lnot_fast:
-    test $4, %dl                    /* class bit 4: an asm path */
-    pop %rsi                        /* scratch back (pop keeps the flags of the test) */
+    mov %edx, %ecx                  /* the class */
+    pop %rsi                        /* scratch back */
     pop %rdx
-    jnz .Lspecial                   /* asm path; else the slow path */
+    mov %rax, %r11                  /* keep the number */
+    mov (%rsp), %rax                /* al = OF, ah = SF ZF AF PF CF */
+    add $0x7f, %al                  /* OF = al */
+    sahf                            /* the other status flags: rflags are the caller's */
+    lea 8(%rsp), %rsp               /* drop the saved byte pair (lea keeps the flags) */
+    pushfq                          /* the caller's full rflags, for the paths below */
+    mov %r11, %rax                  /* the number */
+    test $4, %cl                    /* class bit 4: an asm path */
+    jnz .Lspecial                   /* else the slow path */
 
     /*
      * The slow path. rsp = A = R-16: [A] rflags, [A+8] return address;
@@ -353,7 +369,7 @@ shl_hook_entry_asm:
 .Lbad_site:
     pop %rsi                        /* the caller's registers, for the core dump */
     pop %rdx
-    popfq
+    lea 8(%rsp), %rsp               /* drop the saved flags */
     mov (%rsp), %rdi                /* argument 1: where the call came from */
     mov %rax, %rsi                  /* argument 2: rax */
     and $-16, %rsp                  /* ABI alignment */

@@ -236,6 +236,12 @@ extern "C" fn init() {
     if std::env::var_os("SYSCALLHOOK_DISABLE").is_some() {
         return;
     }
+    // The fast path keeps the caller's status flags with lahf/sahf, which
+    // 64-bit mode has on every x86-64 CPU since 2006 (CPUID LAHF-SAHF).
+    if core::arch::x86_64::__cpuid(0x8000_0001).ecx & 1 == 0 {
+        say(b"syscallhook: the CPU lacks LAHF/SAHF in 64-bit mode; syscalls are not hooked\n");
+        return;
+    }
     hooks::configure();
     thread::init_xstate();
     shl_table_pid.store(sys(NR_GETPID, [0; 6]) as u64, Ordering::Relaxed);
