@@ -20,7 +20,29 @@
 //! `SYSCALLHOOK=count` prints a per-syscall table at exit,
 //! `SYSCALLHOOK=trace` prints every call. Programs and libraries can register
 //! their own hook with `syscallhook_register` (see `hooks.rs`).
-//! See `Documentation/zpoline.rst` and the README of this directory.
+//!
+//! The runtime, one concern per file:
+//!
+//! * `entry.rs`: the asm hook entry. It keeps the `syscall` ABI exactly
+//!   (every register but rax, rcx, r11; rflags with DF; the whole extended
+//!   state; the stack below the red zone), checks every return address
+//!   against the rewritten-site table on every path, and has a fast path
+//!   (pass-through, about 28 instructions, no extended-state save, provably
+//!   touching none) and a slow path (own stack, `xsavec`, Rust dispatch).
+//!   It also creates children: clone, clone3, fork and vfork re-arm SUD in
+//!   the child (the kernel clears it in every new task).
+//! * `thread.rs`: the per-thread TLS block (initial-exec, valid because the
+//!   library is preloaded), hook stacks, xsave configuration, the
+//!   reentrancy guard.
+//! * `dispatch.rs`: per-number classes, the Rust dispatch shared with the
+//!   SIGSYS emulation, and SIGSYS protection (the program cannot block it
+//!   or replace the library's handler; its own action is kept and chained).
+//! * `signals.rs`: the SIGSYS handler (rewrite, emulate, `int $0x80`,
+//!   `sysenter`, chaining of seccomp and other SIGSYS to the program).
+//! * `hooks.rs`: the C API and the built-in counter and tracer.
+//! * `patch.rs`: which sites are rewritten, and how.
+//!
+//! See `Documentation/zpoline.rst` ("The hook library").
 
 mod dispatch;
 mod entry;
