@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..16"
+echo "1..17"
 t() {
 	desc=$1
 	shift
@@ -51,6 +51,15 @@ t "seccomp trap with SIG_DFL still kills with SIGSYS" sh -c \
 	"$PRE /t/entry_sigsys dfl; [ \$? = 159 ]"
 t "a callback's own write() does not recurse" sh -c \
 	"$PRE /t/entry_callback 2>/dev/null | grep -qx 'callback: ok 100'"
+t "syscall(-1), syscall(600), syscall(4095), syscall(1<<30): -1/ENOSYS" sh -c \
+	"$PRE /usr/bin/python3.11 -c '
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+for nr in (-1, 600, 4095, 1 << 30):
+    r = libc.syscall(ctypes.c_long(nr))
+    assert r == -1 and ctypes.get_errno() == 38, (nr, r, ctypes.get_errno())
+assert libc.syscall(39) == libc.getpid()
+print(\"ok\")' | grep -qx ok"
 t "python3 threads with the counter: getppid per thread == strace" sh -c "
 	cat >/tmp/pt.py <<'P'
 import os, threading

@@ -8,7 +8,7 @@ LIB=/t/libsyscallhook.so
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..16"
+echo "1..17"
 t() {
 	desc=$1
 	shift
@@ -67,3 +67,5 @@ t "unprivileged user: refused cleanly, program still runs" sh -c \
 	"su user -c '$PRE /usr/bin/ls /t' 2>/tmp/u.err >/dev/null && grep -q 'not allowed' /tmp/u.err"
 t "the tracer prints calls" sh -c \
 	"$PRE SYSCALLHOOK=trace /usr/bin/ls /t 2>&1 >/dev/null | grep -q '^\[syscallhook\] 231('"
+t "hook runtime probes (entry_test.sh: threads, children, ABI, signals)" sh -c \
+	"sh /t/entry_test.sh >/tmp/entry.tap 2>&1; cat /tmp/entry.tap; ! grep -q '^not ok' /tmp/entry.tap"

@@ -223,13 +223,14 @@ shl_hook_entry_asm:
     mov shl_site_set@GOTPCREL(%rip), %rsi /* the table */
 2:  mov (%rsi,%rdx,8), %r11         /* the slot's entry */
     cmp %rcx, %r11                  /* this site? */
-    je 3f
+    je .Lchecked
     test %r11, %r11                 /* an empty slot: not a rewritten site */
     jz .Lbad_site
     inc %edx                        /* linear probing ... */
     and $0xffff, %edx               /* ... around the table */
     jmp 2b
-3:  cmp $512, %rax                  /* beyond the class table: plain pass-through */
+.Lchecked:
+    cmp $512, %rax                  /* beyond the class table: plain pass-through */
     jae .Lfast
     mov shl_nr_class@GOTPCREL(%rip), %rsi /* one class byte per number */
     movzbl (%rsi,%rax), %edx        /* edx = this number's class */
@@ -364,6 +365,21 @@ shl_hook_entry_asm:
     mov (%rsp), %r11                /* r11 = the caller's rflags, as after syscall */
     popfq                           /* rflags back, DF included */
     ret                             /* to the site + 2 */
+
+    /*
+     * The same entry for the library's own syscall(3) (`syscall` below):
+     * the caller is this library, not a rewritten site, so no site check.
+     */
+    .globl shl_hook_entry_trusted
+shl_hook_entry_trusted:
+    mov %rax, %r11                  /* keep the number */
+    seto %al                        /* al = OF */
+    lahf                            /* ah = SF ZF AF PF CF */
+    push %rax                       /* as in shl_hook_entry_asm */
+    mov %r11, %rax                  /* the number back */
+    push %rdx                       /* as there */
+    push %rsi
+    jmp .Lchecked                   /* classes, counter, paths: all the same */
 
     /* Sites that are not rewritten syscalls: die loudly. rsp = R-32. */
 .Lbad_site:
@@ -650,6 +666,43 @@ extern "C" {
 pub extern "C" fn shl_hook_entry() {
     core::arch::naked_asm!(
         "jmp shl_hook_entry_asm", // same registers and stack: a tail jump
+    )
+}
+
+/// `long syscall(long number, ...)` with glibc's semantics (-1 and `errno`
+/// on error), exported so that it interposes glibc's wrapper for callers
+/// that go through the PLT (Rust std's futex calls, Python's ctypes...):
+/// glibc's wrapper has a `syscall` whose number is not a constant, which
+/// the patcher leaves on the slow SIGSYS path; this one enters the hook
+/// directly, with the same classes, counter and callbacks, and passes any
+/// number to the kernel.
+///
+/// # Safety
+///
+/// As for the C function: the arguments must be valid for the syscall.
+#[unsafe(naked)]
+#[no_mangle]
+pub unsafe extern "C" fn syscall() {
+    core::arch::naked_asm!(
+        "mov %rdi, %rax",                 // the number
+        "mov %rsi, %rdi",                 // argument 1
+        "mov %rdx, %rsi",                 // argument 2
+        "mov %rcx, %rdx",                 // argument 3
+        "mov %r8, %r10",                  // argument 4
+        "mov %r9, %r8",                   // argument 5
+        "mov 8(%rsp), %r9",               // argument 6, from the caller's stack
+        "call shl_hook_entry_trusted",    // the hook: rax = the kernel's result
+        "cmp $-4095, %rax",               // -4095..-1: an error
+        "jae 1f",
+        "ret",                            // success: the result
+        "1: neg %rax",                    // the errno value
+        "push %rax",                      // keep it (and align the stack for the call)
+        "call __errno_location@PLT",      // rax = &errno of this thread
+        "pop %rcx",                       // the errno value
+        "mov %ecx, (%rax)",               // errno = it
+        "mov $-1, %rax",                  // glibc's error result
+        "ret",
+        options(att_syntax)
     )
 }
 
