@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..17"
+echo "1..18"
 t() {
 	desc=$1
 	shift
@@ -60,6 +60,7 @@ for nr in (-1, 600, 4095, 1 << 30):
     assert r == -1 and ctypes.get_errno() == 38, (nr, r, ctypes.get_errno())
 assert libc.syscall(39) == libc.getpid()
 print(\"ok\")' | grep -qx ok"
+t "int \$0x80 keeps the i386 ABI hooked" sh -c "$PRE /t/entry_int80 | grep -qx 'int80: ok'"
 t "python3 threads with the counter: getppid per thread == strace" sh -c "
 	cat >/tmp/pt.py <<'P'
 import os, threading

@@ -18,15 +18,16 @@
 //!   (the child would start inside the handler) go to `shl_sud_spawn`,
 //!   rt_sigreturn to `shl_sud_sigreturn`, both library asm that runs after
 //!   the handler returned, with the site's registers.
-//! * `cd 80` (`int $0x80`): the i386 ABI (number in eax, arguments in ebx
-//!   ecx edx esi edi ebp), executed with `int $0x80` from library text.
-//!   Neither counted nor passed to callbacks: the numbers are i386's.
-//! * `0f 34` (`sysenter`): the kernel would treat it as an i386 syscall
-//!   (arguments as for `int $0x80`, except the sixth, read from the
-//!   user stack at esp) and return to the 32-bit vDSO's landing pad, which
-//!   a 64-bit process does not have (on AMD, sysenter in long mode raises
-//!   #UD instead). It is emulated as that i386 syscall, returning to the
-//!   next instruction.
+//! * i386 syscalls (`si_arch` = `AUDIT_ARCH_I386`): `int $0x80` runs with
+//!   the i386 ABI (number in eax, arguments in ebx ecx edx esi edi ebp),
+//!   executed with `int $0x80` from library text, and returns to the next
+//!   instruction. Neither counted nor passed to callbacks: the numbers are
+//!   i386's. `sysenter` is left to the kernel's semantics: the kernel has
+//!   already replaced rip with its 32-bit vDSO landing pad (which a 64-bit
+//!   process does not have; on AMD, sysenter in long mode raises #UD and
+//!   never gets here), so the i386 syscall is made (sixth argument read
+//!   at esp, as the kernel does) and the context resumes where the kernel
+//!   would have resumed it. Such sites are never rewritten.
 
 use core::sync::atomic::Ordering;
 
@@ -36,6 +37,8 @@ use crate::{patch, SIGSYS};
 
 /// `si_code` of a SIGSYS from Syscall User Dispatch.
 const SYS_USER_DISPATCH: i32 = 2;
+/// `si_arch` of an i386 syscall (`int $0x80`, `sysenter`).
+const AUDIT_ARCH_I386: u32 = 0x4000_0003;
 /// `si_code` of a SIGSYS from seccomp `SECCOMP_RET_TRAP`.
 const SYS_SECCOMP: i32 = 1;
 
@@ -118,27 +121,26 @@ extern "C" fn on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
     // SAFETY: the kernel passes a valid ucontext; gregs are 23 u64s at a
     // fixed offset on x86-64, and nothing else refers to them now.
     let g = unsafe { &mut *(ctx.add(GREGS_OFFSET) as *mut [u64; 23]) };
-    let site = g[reg::RIP].wrapping_sub(2);
-    // SAFETY: the two bytes before rip are the instruction the kernel just
-    // reported as executed: mapped and readable... unless execute-only, in
-    // which case the read faults; `patch::rewrite` reads them as well.
-    let insn = unsafe {
-        [
-            (site as *const u8).read_volatile(),
-            (site as *const u8).add(1).read_volatile(),
-        ]
-    };
-    match insn {
-        [0xcd, 0x80] => emulate_i386(g, false),
-        [0x0f, 0x34] => emulate_i386(g, true),
-        _ => {
-            if patch::rewrite(site) {
-                g[reg::RIP] = site; // execute it again, as call *%rax
-                return;
-            }
-            emulate(g);
-        }
+    // SAFETY: si_arch (u32) is at offset 28 of a SIGSYS siginfo.
+    let arch = unsafe { (info.add(28) as *const u32).read() };
+    if arch == AUDIT_ARCH_I386 {
+        // int $0x80 (rip = the next instruction) or sysenter (the kernel
+        // already set rip to its 32-bit vDSO landing pad): emulate the
+        // i386 syscall and leave rip where the kernel put it.
+        let site = g[reg::RIP].wrapping_sub(2);
+        // SAFETY: rip - 2 of an int $0x80 is the executed instruction; for
+        // sysenter the landing pad lies in the vDSO. Both are mapped
+        // readable, unless execute-only (then this faults, loudly).
+        let int80 = unsafe { (site as *const [u8; 2]).read_unaligned() } == [0xcd, 0x80];
+        emulate_i386(g, !int80);
+        return;
     }
+    let site = g[reg::RIP].wrapping_sub(2);
+    if patch::rewrite(site) {
+        g[reg::RIP] = site; // execute it again, as call *%rax
+        return;
+    }
+    emulate(g);
 }
 
 /// The slow path for a `syscall` site the patcher did not rewrite.

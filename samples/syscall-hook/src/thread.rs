@@ -78,6 +78,9 @@ pub struct XState {
     pub xcr0: [AtomicU32; 2],
 }
 
+/// XCR0 bits of the AMX components (17: XTILECFG, 18: XTILEDATA).
+const AMX_COMPONENTS: u64 = 3 << 17;
+
 /// The extended-state configuration, filled in by [`init_xstate`].
 #[no_mangle]
 pub static shl_xstate: XState = XState {
@@ -89,8 +92,8 @@ pub static shl_xstate: XState = XState {
 /// Reads CPUID and XCR0 and chooses `xsavec`, `xsave` or `fxsave`.
 ///
 /// Every component enabled in XCR0 is saved (x87, SSE, AVX, AVX-512
-/// opmask/zmm, PKRU, AMX... whatever the kernel enabled), with the size
-/// the CPU reports for exactly that set.
+/// opmask/zmm, PKRU... whatever the kernel enabled) but AMX's, into an area
+/// of the size the CPU reports for XCR0.
 pub fn init_xstate() {
     use core::arch::x86_64::{__cpuid, __cpuid_count};
     let leaf1 = __cpuid(1);
@@ -104,6 +107,10 @@ pub fn init_xstate() {
     }
     // SAFETY: OSXSAVE is set, so XGETBV with ecx = 0 is allowed.
     let xcr0: u64 = unsafe { core::arch::x86_64::_xgetbv(0) };
+    // AMX tile state (XTILECFG, XTILEDATA) is left out: nothing the library
+    // runs touches it, and restoring it would fault (#NM) in a process
+    // without AMX permission (the kernel arms XFD for it).
+    let xcr0 = xcr0 & !AMX_COMPONENTS;
     let d0 = __cpuid_count(0xd, 0);
     let d1 = __cpuid_count(0xd, 1);
     let xsavec = d1.eax & (1 << 1) != 0;
