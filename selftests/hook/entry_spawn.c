@@ -52,6 +52,29 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *masker(void *arg)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return arg;
+}
+
+static long vm_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, "VmSize:", 7))
+			kb = atol(line + 7);
+	if (f)
+		fclose(f);
+	return kb;
+}
+
 void clone_child(void)
 {
 	worker((void *)1000L);
@@ -135,6 +158,21 @@ int main(int argc, char **argv)
 		pid = sud_clone(CLONE_VM | SIGCHLD, stk + sz);
 		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
 			return 12;
+	} else if (!strcmp(mode, "churn")) {
+		/* 500 threads one after the other, each through the slow path
+		 * (rt_sigprocmask): their hook stacks must not pile up. */
+		long before = vm_kb(), after, i;
+		pthread_t t;
+
+		for (i = 0; i < 500; i++) {
+			if (pthread_create(&t, NULL, masker, NULL))
+				return 13;
+			pthread_join(t, NULL);
+		}
+		after = vm_kb();
+		printf("churn: VmSize %ld -> %ld kB\n", before, after);
+		if (after - before > 16384)
+			return 14;
 	} else if (!strcmp(mode, "spawn")) {
 		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ))
 			return 7;

@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..18"
+echo "1..19"
 t() {
 	desc=$1
 	shift
@@ -39,6 +39,8 @@ t "vfork at a site left on the SIGSYS path: child hooked, parent intact" count_e
 t "clone at a site left on the SIGSYS path: child hooked" count_eq sudclone 1000
 t "signal handlers (sigaltstack and not) nested in the slow path" sh -c \
 	"$PRE /t/entry_nest | grep -q '^nest: ok'"
+t "500 threads in turn: hook stacks are freed at thread exit" sh -c \
+	"$PRE /t/entry_spawn churn && $PRE SYSCALLHOOK=count /t/entry_spawn churn"
 t "posix_spawn works hooked, child hooked before exec" sh -c \
 	"$PRE SYSCALLHOOK=count /t/entry_spawn spawn /usr/bin/true 2>&1 | grep -c 'syscall counts' | grep -qx 2"
 t "registers, flags, DF, ymm, x87, MXCSR kept (fast path)" sh -c "$PRE /t/entry_regs | grep -qx 'regs: ok'"
