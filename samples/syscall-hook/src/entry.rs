@@ -176,7 +176,7 @@ shl_alloc_stack:
     cmp $-4095, %rax                /* -errno? */
     jae 1f
     mov %rax, %rdi                  /* the lowest page becomes the guard */
-    mov ${GUARD}, %esi              /* one page */
+    mov ${GUARD_PAGE}, %esi         /* one page */
     xor %edx, %edx                  /* PROT_NONE */
     mov $10, %eax                   /* mprotect (a failure only loses the guard) */
     syscall
@@ -184,7 +184,7 @@ shl_alloc_stack:
     syscall
     mov shl_tls@gottpoff(%rip), %r11 /* the block */
     mov %rax, %fs:{OWNER}(%r11)     /* owner */
-    lea {GUARD}(%rdi), %rax         /* lowest usable address */
+    lea {GUARD_PAGE}(%rdi), %rax    /* lowest usable address */
     mov %rax, %fs:{LOW}(%r11)
     lea {MAP_LEN}(%rdi), %rax       /* top */
     mov %rax, %fs:{TOP}(%r11)       /* published last */
@@ -422,7 +422,7 @@ shl_hook_entry_trusted:
     cmp %fs:{OWNER}(%r11), %rax     /* only the thread that allocated it (not a vfork or shared-TLS child) */
     jne 1f
     mov %fs:{LOW}(%r11), %rdi
-    sub ${GUARD}, %rdi              /* the mapping's start */
+    sub ${GUARD_PAGE}, %rdi         /* the mapping's start */
     mov %fs:{TOP}(%r11), %rsi
     sub %rdi, %rsi                  /* its length */
     movq $0, %fs:{TOP}(%r11)        /* gone */
@@ -484,10 +484,16 @@ shl_sud_sigreturn:
     mov %rdi, -24(%rsi)             /* child [newsp-24]: the caller's rdi */
     mov %rsi, -32(%rsi)             /* child [newsp-32]: the caller's rsi */
     sub $32, %rsi                   /* the child starts below the four words */
+    mov shl_tls@gottpoff(%rip), %r11
+    push %fs:{INUSE}(%r11)          /* INUSE and GUARD: a child without CLONE_SETTLS */
+    push %fs:{GUARD_SLOT}(%r11)     /* shares our block and may exec from a slow frame */
     syscall                         /* clone */
     test %rax, %rax
     jz .Lchild_stack                /* the child, on its new stack */
     add $32, %rsi                   /* the parent: rsi as the caller set it */
+    mov shl_tls@gottpoff(%rip), %r11
+    popq %fs:{GUARD_SLOT}(%r11)     /* ours again */
+    popq %fs:{INUSE}(%r11)
     jmp .Lspawn_ret
 
 .Lclone3:                           /* rdi = struct clone_args *, rsi = its size */
@@ -527,6 +533,9 @@ shl_sud_sigreturn:
     mov %rdi, -24(%r11)             /* child [top-24]: the caller's rdi */
     mov %rsi, -32(%r11)             /* child [top-32]: the caller's rsi */
     subq $32, 48(%rcx)              /* the child starts below them (flags, size kept) */
+    mov shl_tls@gottpoff(%rip), %r11
+    push %fs:{INUSE}(%r11)          /* INUSE and GUARD, as for clone */
+    push %fs:{GUARD_SLOT}(%r11)
     push %rdi                       /* keep the caller's rdi */
     mov %rcx, %rdi                  /* the kernel reads our copy */
     mov $435, %eax                  /* clone3 */
@@ -535,6 +544,8 @@ shl_sud_sigreturn:
     jz .Lchild_stack                /* the child, on its new stack */
     pop %rdi                        /* the parent: rdi as the caller set it */
     mov shl_tls@gottpoff(%rip), %r11
+    popq %fs:{GUARD_SLOT}(%r11)     /* ours again */
+    popq %fs:{INUSE}(%r11)
     movq $0, %fs:{C3_BUSY}(%r11)    /* the copy is free */
     jmp .Lspawn_ret
 
@@ -590,7 +601,7 @@ shl_sud_sigreturn:
     mov %rcx, %fs:{VF_RSP}(%r11)    /* R */
     mov %fs:{INUSE}(%r11), %rcx
     mov %rcx, %fs:{VF_INUSE}(%r11)  /* INUSE and GUARD, which the child may leave changed */
-    mov %fs:{GUARD}(%r11), %rcx
+    mov %fs:{GUARD_SLOT}(%r11), %rcx
     mov %rcx, %fs:{VF_GUARD}(%r11)
     mov %fs:{VF_RSP}(%r11), %rsp    /* rsp = R: nothing of ours on the shared stack */
     syscall                         /* vfork, or clone(CLONE_VM...) */
@@ -603,7 +614,7 @@ shl_sud_sigreturn:
     mov %fs:{VF_INUSE}(%r11), %rcx
     mov %rcx, %fs:{INUSE}(%r11)     /* as before the call */
     mov %fs:{VF_GUARD}(%r11), %rcx
-    mov %rcx, %fs:{GUARD}(%r11)
+    mov %rcx, %fs:{GUARD_SLOT}(%r11)
     mov %fs:{VF_RET}(%r11), %rcx    /* rcx = return address */
     push %fs:{VF_RSP}(%r11)         /* R */
     push %fs:{VF_FLAGS}(%r11)       /* rflags */
@@ -620,7 +631,8 @@ shl_text_end:
     TOP = const off::TOP,
     LOW = const off::LOW,
     INUSE = const off::INUSE,
-    GUARD = const GUARD_SIZE,
+    GUARD_PAGE = const GUARD_SIZE,
+    GUARD_SLOT = const off::GUARD,
     OWNER = const off::OWNER,
     VF_RET = const off::VF_RET,
     VF_FLAGS = const off::VF_FLAGS,
@@ -684,23 +696,23 @@ pub extern "C" fn shl_hook_entry() {
 #[no_mangle]
 pub unsafe extern "C" fn syscall() {
     core::arch::naked_asm!(
-        "mov %rdi, %rax",                 // the number
-        "mov %rsi, %rdi",                 // argument 1
-        "mov %rdx, %rsi",                 // argument 2
-        "mov %rcx, %rdx",                 // argument 3
-        "mov %r8, %r10",                  // argument 4
-        "mov %r9, %r8",                   // argument 5
-        "mov 8(%rsp), %r9",               // argument 6, from the caller's stack
-        "call shl_hook_entry_trusted",    // the hook: rax = the kernel's result
-        "cmp $-4095, %rax",               // -4095..-1: an error
+        "mov %rdi, %rax",              // the number
+        "mov %rsi, %rdi",              // argument 1
+        "mov %rdx, %rsi",              // argument 2
+        "mov %rcx, %rdx",              // argument 3
+        "mov %r8, %r10",               // argument 4
+        "mov %r9, %r8",                // argument 5
+        "mov 8(%rsp), %r9",            // argument 6, from the caller's stack
+        "call shl_hook_entry_trusted", // the hook: rax = the kernel's result
+        "cmp $-4095, %rax",            // -4095..-1: an error
         "jae 1f",
-        "ret",                            // success: the result
-        "1: neg %rax",                    // the errno value
-        "push %rax",                      // keep it (and align the stack for the call)
-        "call __errno_location@PLT",      // rax = &errno of this thread
-        "pop %rcx",                       // the errno value
-        "mov %ecx, (%rax)",               // errno = it
-        "mov $-1, %rax",                  // glibc's error result
+        "ret",                       // success: the result
+        "1: neg %rax",               // the errno value
+        "push %rax",                 // keep it (and align the stack for the call)
+        "call __errno_location@PLT", // rax = &errno of this thread
+        "pop %rcx",                  // the errno value
+        "mov %ecx, (%rax)",          // errno = it
+        "mov $-1, %rax",             // glibc's error result
         "ret",
         options(att_syntax)
     )
