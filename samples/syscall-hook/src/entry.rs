@@ -109,14 +109,14 @@ shl_restorer:
 shl_tls_ptr:
     mov %fs:0, %rax                 /* the thread pointer (the TCB points to itself) */
     add shl_tls@gottpoff(%rip), %rax /* + the block's offset from it */
-    ret
+    ret                             /* return */
 
     /* void shl_int80(u64 r[7]): r = rax rbx rcx rdx rsi rdi rbp; executes
      * int $0x80 (the i386 syscall ABI) with them, r[0] = eax result. */
     .globl shl_int80
 shl_int80:
     push %rbx                       /* callee-saved registers used by the i386 ABI */
-    push %rbp
+    push %rbp                       /* save rbp */
     push %rdi                       /* keep the array pointer */
     mov 8(%rdi), %rbx               /* argument 1 */
     mov 16(%rdi), %rcx              /* argument 2 */
@@ -128,43 +128,43 @@ shl_int80:
     int $0x80                       /* the i386 syscall, from library text */
     pop %rdi                        /* the array again */
     mov %rax, 0(%rdi)               /* the result */
-    pop %rbp
-    pop %rbx
-    ret
+    pop %rbp                        /* restore rbp */
+    pop %rbx                        /* restore rbx */
+    ret                             /* return */
 
     /* Re-arm SUD in a new task (the kernel clears it in every child).
      * Preserves every register but rax, rcx, r11 and rflags. */
 shl_rearm:
     push %rdi                       /* save the registers prctl's arguments use */
-    push %rsi
-    push %rdx
-    push %r10
-    push %r8
+    push %rsi                       /* save rsi */
+    push %rdx                       /* save rdx */
+    push %r10                       /* save r10 */
+    push %r8                        /* save r8 */
     mov $157, %eax                  /* prctl */
     mov $59, %edi                   /* PR_SET_SYSCALL_USER_DISPATCH */
     mov $1, %esi                    /* PR_SYS_DISPATCH_ON */
     lea .Ltext_start(%rip), %rdx    /* allowed range: this text ... */
-    lea .Ltext_end(%rip), %r10
+    lea .Ltext_end(%rip), %r10      /* end of the allowed range */
     sub %rdx, %r10                  /* ... of this length */
     mov shl_selector@GOTPCREL(%rip), %r8 /* the selector byte (always "block") */
     syscall                         /* a failure leaves the child unhooked, not broken */
     pop %r8                         /* registers back */
-    pop %r10
-    pop %rdx
-    pop %rsi
-    pop %rdi
-    ret
+    pop %r10                        /* restore r10 */
+    pop %rdx                        /* restore rdx */
+    pop %rsi                        /* restore rsi */
+    pop %rdi                        /* restore rdi */
+    ret                             /* return */
 
     /* Allocate this thread's hook stack (guard page + stack). Called on
      * the caller's stack; preserves all but rcx, r11 and rflags. */
 shl_alloc_stack:
     push %rax                       /* save what the syscalls use */
-    push %rdi
-    push %rsi
-    push %rdx
-    push %r10
-    push %r8
-    push %r9
+    push %rdi                       /* save rdi */
+    push %rsi                       /* save rsi */
+    push %rdx                       /* save rdx */
+    push %r10                       /* save r10 */
+    push %r8                        /* save r8 */
+    push %r9                        /* save r9 */
     mov $9, %eax                    /* mmap */
     xor %edi, %edi                  /* anywhere */
     mov ${MAP_LEN}, %esi            /* guard page + stack */
@@ -172,30 +172,30 @@ shl_alloc_stack:
     mov $0x24022, %r10d             /* MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK */
     mov $-1, %r8                    /* no file */
     xor %r9d, %r9d                  /* offset 0 */
-    syscall
+    syscall                         /* the syscall, from library text */
     cmp $-4095, %rax                /* -errno? */
-    jae 1f
+    jae 1f                          /* at or above: to label 1 ahead */
     mov %rax, %rdi                  /* the lowest page becomes the guard */
     mov ${GUARD_PAGE}, %esi         /* one page */
     xor %edx, %edx                  /* PROT_NONE */
     mov $10, %eax                   /* mprotect (a failure only loses the guard) */
-    syscall
+    syscall                         /* the syscall, from library text */
     mov $186, %eax                  /* gettid: the owner, who frees it at exit */
-    syscall
+    syscall                         /* the syscall, from library text */
     mov shl_tls@gottpoff(%rip), %r11 /* the block */
     mov %rax, %fs:{OWNER}(%r11)     /* owner */
     lea {GUARD_PAGE}(%rdi), %rax    /* lowest usable address */
-    mov %rax, %fs:{LOW}(%r11)
+    mov %rax, %fs:{LOW}(%r11)       /* LOW */
     lea {MAP_LEN}(%rdi), %rax       /* top */
     mov %rax, %fs:{TOP}(%r11)       /* published last */
     pop %r9                         /* registers back */
-    pop %r8
-    pop %r10
-    pop %rdx
-    pop %rsi
-    pop %rdi
-    pop %rax
-    ret
+    pop %r8                         /* restore r8 */
+    pop %r10                        /* restore r10 */
+    pop %rdx                        /* restore rdx */
+    pop %rsi                        /* restore rsi */
+    pop %rdi                        /* restore rdi */
+    pop %rax                        /* restore rax */
+    ret                             /* return */
 1:  and $-16, %rsp                  /* ABI alignment for the call */
     cld                             /* ABI: DF clear */
     call shl_die_no_stack@PLT       /* prints and exits */
@@ -223,26 +223,26 @@ shl_hook_entry_asm:
     mov shl_site_set@GOTPCREL(%rip), %rsi /* the table */
 2:  mov (%rsi,%rdx,8), %r11         /* the slot's entry */
     cmp %rcx, %r11                  /* this site? */
-    je .Lchecked
+    je .Lchecked                    /* equal: to .Lchecked */
     test %r11, %r11                 /* an empty slot: not a rewritten site */
-    jz .Lbad_site
+    jz .Lbad_site                   /* zero: to .Lbad_site */
     inc %edx                        /* linear probing ... */
     and $0xffff, %edx               /* ... around the table */
-    jmp 2b
+    jmp 2b                          /* to label 2 back */
 .Lchecked:
     cmp $512, %rax                  /* beyond the class table: plain pass-through */
-    jae .Lfast
+    jae .Lfast                      /* at or above: to .Lfast */
     mov shl_nr_class@GOTPCREL(%rip), %rsi /* one class byte per number */
     movzbl (%rsi,%rax), %edx        /* edx = this number's class */
     test $1, %dl                    /* counted? */
-    jz 4f
+    jz 4f                           /* zero: to label 4 ahead */
     mov shl_counts@GOTPCREL(%rip), %rsi /* the counters */
     lock incq (%rsi,%rax,8)         /* shl_counts[nr] += 1, atomically */
 4:  test $6, %dl                    /* slow (2) or special (4)? */
-    jnz .Lnot_fast
+    jnz .Lnot_fast                  /* non-zero: to .Lnot_fast */
 .Lfast:
     pop %rsi                        /* scratch back */
-    pop %rdx
+    pop %rdx                        /* restore rdx */
     mov %rax, %r11                  /* keep the number */
     pop %rax                        /* al = OF, ah = SF ZF AF PF CF */
     add $0x7f, %al                  /* OF = al: 0x7f + 1 overflows, 0x7f + 0 does not */
@@ -255,7 +255,7 @@ shl_hook_entry_asm:
 .Lnot_fast:
     mov %edx, %ecx                  /* the class */
     pop %rsi                        /* scratch back */
-    pop %rdx
+    pop %rdx                        /* restore rdx */
     mov %rax, %r11                  /* keep the number */
     mov (%rsp), %rax                /* al = OF, ah = SF ZF AF PF CF */
     add $0x7f, %al                  /* OF = al */
@@ -275,25 +275,25 @@ shl_hook_entry_asm:
     push %fs:{INUSE}(%r11)          /* INUSE to restore at the end (still on the current stack) */
     mov %rsp, %rcx                  /* rcx = A-8 */
     cmp %fs:{LOW}(%r11), %rsp       /* below the hook stack? */
-    jb 1f
+    jb 1f                           /* below: to label 1 ahead */
     cmp %fs:{TOP}(%r11), %rsp       /* at or above its top? */
-    jae 1f
+    jae 1f                          /* at or above: to label 1 ahead */
     sub $128, %rsp                  /* on it already (a handler that interrupted the hook): below its red zone */
-    jmp 3f
+    jmp 3f                          /* to label 3 ahead */
 1:  mov %fs:{INUSE}(%r11), %rsp     /* a frame is live: we are a handler on another stack */
-    test %rsp, %rsp
-    jz 2f
+    test %rsp, %rsp                 /* zero? */
+    jz 2f                           /* zero: to label 2 ahead */
     sub ${NEST_GAP}, %rsp           /* leave the interrupted dispatch its room */
     cmp %fs:{LOW}(%r11), %rsp       /* would that be too deep? (an abandoned frame, e.g. a longjmp out of a handler) */
-    jb 2f
+    jb 2f                           /* below: to label 2 ahead */
     sub $16384, %rsp                /* at least 16 KiB must remain */
-    cmp %fs:{LOW}(%r11), %rsp
-    jb 2f
-    add $16384, %rsp
-    jmp 3f
+    cmp %fs:{LOW}(%r11), %rsp       /* (from LOW) */
+    jb 2f                           /* below: to label 2 ahead */
+    add $16384, %rsp                /* back: rsp = INUSE - NEST_GAP */
+    jmp 3f                          /* to label 3 ahead */
 2:  mov %fs:{TOP}(%r11), %rsp       /* the top of this thread's hook stack */
-    test %rsp, %rsp
-    jnz 3f
+    test %rsp, %rsp                 /* zero? */
+    jnz 3f                          /* non-zero: to label 3 ahead */
     mov %rcx, %rsp                  /* none yet: back on the caller's stack ... */
     call shl_alloc_stack            /* ... to allocate it */
     add $8, %rsp                    /* rsp = A */
@@ -311,55 +311,55 @@ shl_hook_entry_asm:
     push %rax                       /* Frame.nr */
     mov %rsp, %rdi                  /* argument 1 of shl_dispatch: &Frame */
     push %rbp                       /* callee-saved, our frame pointer */
-    mov %rsp, %rbp
+    mov %rsp, %rbp                  /* frame pointer = rsp */
     mov shl_xstate@GOTPCREL(%rip), %r11 /* {{size, mode, xcr0}} */
     sub (%r11), %rsp                /* room for the extended state */
     and $-64, %rsp                  /* xsave wants 64-byte alignment */
     xor %eax, %eax                  /* zero, for the header */
     mov %rax, 512(%rsp)             /* clear the 64-byte XSAVE header: */
     mov %rax, 520(%rsp)             /* xrstor faults on stale bytes in it */
-    mov %rax, 528(%rsp)
-    mov %rax, 536(%rsp)
-    mov %rax, 544(%rsp)
-    mov %rax, 552(%rsp)
-    mov %rax, 560(%rsp)
-    mov %rax, 568(%rsp)
+    mov %rax, 528(%rsp)             /* (header, cont.) */
+    mov %rax, 536(%rsp)             /* (header, cont.) */
+    mov %rax, 544(%rsp)             /* (header, cont.) */
+    mov %rax, 552(%rsp)             /* (header, cont.) */
+    mov %rax, 560(%rsp)             /* (header, cont.) */
+    mov %rax, 568(%rsp)             /* (header, cont.) */
     mov 16(%r11), %eax              /* eax = XCR0[31:0] */
     mov 20(%r11), %edx              /* edx = XCR0[63:32]: every enabled component */
     cmpq $2, 8(%r11)                /* XSAVEC? */
-    jne 4f
+    jne 4f                          /* not equal: to label 4 ahead */
     xsavec64 (%rsp)                 /* compacted save (skips components in init state) */
-    jmp 6f
+    jmp 6f                          /* to label 6 ahead */
 4:  cmpq $1, 8(%r11)                /* XSAVE? */
-    jne 5f
+    jne 5f                          /* not equal: to label 5 ahead */
     xsave64 (%rsp)                  /* standard-format save */
-    jmp 6f
+    jmp 6f                          /* to label 6 ahead */
 5:  fxsave64 (%rsp)                 /* no XSAVE: x87, MXCSR, xmm0-15 */
 6:  cld                             /* the ABI wants DF clear in Rust and C */
     call shl_dispatch@PLT           /* rax = the result */
     mov %rax, %rsi                  /* keep it (rsi comes back from the frame) */
-    mov shl_xstate@GOTPCREL(%rip), %r11
+    mov shl_xstate@GOTPCREL(%rip), %r11 /* r11 = &shl_xstate again */
     mov 16(%r11), %eax              /* the same mask */
-    mov 20(%r11), %edx
+    mov 20(%r11), %edx              /* edx = XCR0[63:32] */
     cmpq $0, 8(%r11)                /* fxsave was used? */
-    je 7f
+    je 7f                           /* equal: to label 7 ahead */
     xrstor64 (%rsp)                 /* restore (the header says which format) */
-    jmp 8f
-7:  fxrstor64 (%rsp)
+    jmp 8f                          /* to label 8 ahead */
+7:  fxrstor64 (%rsp)                /* the fxsave format */
 8:  mov %rsi, %rax                  /* the result */
     mov %rbp, %rsp                  /* drop the save area */
-    pop %rbp
+    pop %rbp                        /* restore rbp */
     pop %rcx                        /* Frame.nr: dropped (rax is the result) */
     pop %rdi                        /* the caller's registers, as they were */
     pop %rsi                        /* (even if a callback changed the arguments) */
-    pop %rdx
-    pop %r10
-    pop %r8
-    pop %r9
+    pop %rdx                        /* restore rdx */
+    pop %r10                        /* restore r10 */
+    pop %r8                         /* restore r8 */
+    pop %r9                         /* restore r9 */
     pop %rcx                        /* Frame.ret: dropped */
     pop %rsp                        /* rsp = A-8: off the hook stack */
     pop %rcx                        /* the previous INUSE */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     mov %rcx, %fs:{INUSE}(%r11)     /* only now: our frame is left */
     mov 8(%rsp), %rcx               /* rcx = return address, as after syscall */
     mov (%rsp), %r11                /* r11 = the caller's rflags, as after syscall */
@@ -378,27 +378,27 @@ shl_hook_entry_trusted:
     push %rax                       /* as in shl_hook_entry_asm */
     mov %r11, %rax                  /* the number back */
     push %rdx                       /* as there */
-    push %rsi
+    push %rsi                       /* save rsi */
     jmp .Lchecked                   /* classes, counter, paths: all the same */
 
     /* Sites that are not rewritten syscalls: die loudly. rsp = R-32. */
 .Lbad_site:
     pop %rsi                        /* the caller's registers, for the core dump */
-    pop %rdx
+    pop %rdx                        /* restore rdx */
     lea 8(%rsp), %rsp               /* drop the saved flags */
     mov (%rsp), %rdi                /* argument 1: where the call came from */
     mov %rax, %rsi                  /* argument 2: rax */
     and $-16, %rsp                  /* ABI alignment */
     cld                             /* ABI: DF clear */
     call shl_die_bad_site@PLT       /* does not return */
-    ud2
+    ud2                             /* never reached (traps if it is) */
 
     /* Class bit 4. rsp = A = R-16: [A] rflags, [A+8] return address. */
 .Lspecial:
     cmp $15, %rax                   /* rt_sigreturn */
-    je .Lsigreturn
+    je .Lsigreturn                  /* equal: to .Lsigreturn */
     cmp $60, %rax                   /* exit (this thread) */
-    je .Lexit
+    je .Lexit                       /* equal: to .Lexit */
     lea 16(%rsp), %r11              /* r11 = R, the site's rsp */
     push %r11                       /* [P+8] R */
     push 8(%rsp)                    /* [P] rflags (8(%rsp) is read before the push: [A]) */
@@ -407,32 +407,32 @@ shl_hook_entry_trusted:
 .Lsigreturn:
     lea 16(%rsp), %rsp              /* rsp = R: rt_sigreturn reads its frame at the site's rsp */
     syscall                         /* does not return */
-    ud2
+    ud2                             /* never reached (traps if it is) */
 
 .Lexit:                             /* rdi = status; exit does not return, so no register matters */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     cmpq $0, %fs:{INUSE}(%r11)      /* a frame is live on the hook stack (exit from a callback or a handler on it) */
-    jne 2f
+    jne 2f                          /* not equal: to label 2 ahead */
     cmpq $0, %fs:{TOP}(%r11)        /* no hook stack */
-    je 2f
+    je 2f                           /* equal: to label 2 ahead */
     mov %rdi, %rdx                  /* keep the status */
     mov $186, %eax                  /* gettid */
-    syscall
+    syscall                         /* the syscall, from library text */
     mov shl_tls@gottpoff(%rip), %r11 /* (syscall clobbered r11) */
     cmp %fs:{OWNER}(%r11), %rax     /* only the thread that allocated it (not a vfork or shared-TLS child) */
-    jne 1f
-    mov %fs:{LOW}(%r11), %rdi
+    jne 1f                          /* not equal: to label 1 ahead */
+    mov %fs:{LOW}(%r11), %rdi       /* the lowest usable address */
     sub ${GUARD_PAGE}, %rdi         /* the mapping's start */
-    mov %fs:{TOP}(%r11), %rsi
+    mov %fs:{TOP}(%r11), %rsi       /* the top */
     sub %rdi, %rsi                  /* its length */
     movq $0, %fs:{TOP}(%r11)        /* gone */
-    movq $0, %fs:{LOW}(%r11)
+    movq $0, %fs:{LOW}(%r11)        /* (both) */
     mov $11, %eax                   /* munmap (we are on the caller's stack) */
-    syscall
+    syscall                         /* the syscall, from library text */
 1:  mov %rdx, %rdi                  /* the status */
 2:  mov $60, %eax                   /* exit */
-    syscall
-    ud2
+    syscall                         /* the syscall, from library text */
+    ud2                             /* never reached (traps if it is) */
 
     /*
      * From the SIGSYS handler, for a clone/clone3/fork/vfork at a site
@@ -448,7 +448,7 @@ shl_sud_spawn:
     pushfq                          /* [P+16] rflags */
     push %r11                       /* [P+8] R */
     pushfq                          /* [P] rflags */
-    jmp .Lspawn
+    jmp .Lspawn                     /* to .Lspawn */
 
     /* From the SIGSYS handler, for an rt_sigreturn at a site that is not
      * rewritten: rip here, rsp the site's (the frame to return to). */
@@ -456,7 +456,7 @@ shl_sud_spawn:
 shl_sud_sigreturn:
     mov $15, %eax                   /* rt_sigreturn */
     syscall                         /* does not return */
-    ud2
+    ud2                             /* never reached (traps if it is) */
 
     /*
      * Process creation. rsp = P: [P] rflags, [P+8] R (the site's rsp),
@@ -465,55 +465,55 @@ shl_sud_sigreturn:
      */
 .Lspawn:
     cmp $57, %rax                   /* fork */
-    je .Lfork
+    je .Lfork                       /* equal: to .Lfork */
     cmp $58, %rax                   /* vfork */
-    je .Lvfork
+    je .Lvfork                      /* equal: to .Lvfork */
     cmp $435, %rax                  /* clone3 */
-    je .Lclone3
+    je .Lclone3                     /* equal: to .Lclone3 */
     test %rsi, %rsi                 /* clone: a new stack? */
-    jnz .Lclone_stack
+    jnz .Lclone_stack               /* non-zero: to .Lclone_stack */
     test $0x100, %edi               /* CLONE_VM without a new stack: the child shares ours */
-    jnz .Lvfork
-    jmp .Lfork
+    jnz .Lvfork                     /* non-zero: to .Lvfork */
+    jmp .Lfork                      /* to .Lfork */
 
 .Lclone_stack:                      /* rsi = newsp */
-    mov 24(%rsp), %rcx
+    mov 24(%rsp), %rcx              /* the return address */
     mov %rcx, -8(%rsi)              /* child [newsp-8]: the return address */
-    mov 16(%rsp), %rcx
+    mov 16(%rsp), %rcx              /* the caller's rflags */
     mov %rcx, -16(%rsi)             /* child [newsp-16]: the caller's rflags */
     mov %rdi, -24(%rsi)             /* child [newsp-24]: the caller's rdi */
     mov %rsi, -32(%rsi)             /* child [newsp-32]: the caller's rsi */
     sub $32, %rsi                   /* the child starts below the four words */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     push %fs:{INUSE}(%r11)          /* INUSE and GUARD: a child without CLONE_SETTLS */
     push %fs:{GUARD_SLOT}(%r11)     /* shares our block and may exec from a slow frame */
     syscall                         /* clone */
-    test %rax, %rax
+    test %rax, %rax                 /* 0: we are the child */
     jz .Lchild_stack                /* the child, on its new stack */
     add $32, %rsi                   /* the parent: rsi as the caller set it */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     popq %fs:{GUARD_SLOT}(%r11)     /* ours again */
-    popq %fs:{INUSE}(%r11)
-    jmp .Lspawn_ret
+    popq %fs:{INUSE}(%r11)          /* INUSE back */
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 
 .Lclone3:                           /* rdi = struct clone_args *, rsi = its size */
     cmp $64, %rsi                   /* below CLONE_ARGS_SIZE_VER0: the kernel refuses it */
-    jb .Lplain
+    jb .Lplain                      /* below: to .Lplain */
     cmpq $0, 40(%rdi)               /* args->stack: none, the child shares ours */
-    jne 1f
+    jne 1f                          /* not equal: to label 1 ahead */
     testq $0x100, (%rdi)            /* CLONE_VM: vfork-like */
-    jnz .Lvfork
-    jmp .Lfork
-1:  mov shl_tls@gottpoff(%rip), %r11
+    jnz .Lvfork                     /* non-zero: to .Lvfork */
+    jmp .Lfork                      /* to .Lfork */
+1:  mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     cmpq $0, %fs:{C3_BUSY}(%r11)    /* we interrupted this thread's own clone3 between copy and syscall */
     jne .Lenosys                    /* -ENOSYS: the C library falls back to clone */
     cmp ${C3_MAX}, %rsi             /* larger than our copy */
-    ja .Le2big
+    ja .Le2big                      /* above: to .Le2big */
     cmpq $32, 48(%rdi)              /* stack_size too small for our four words */
-    jb .Leinval
+    jb .Leinval                     /* below: to .Leinval */
     movq $1, %fs:{C3_BUSY}(%r11)    /* the copy is ours until the syscall */
     push %rdi                       /* the caller's rdi, rsi */
-    push %rsi
+    push %rsi                       /* save rsi */
     mov %rsi, %rcx                  /* count: the whole struct, as the kernel reads it */
     mov %rdi, %rsi                  /* from the caller's struct */
     mov %fs:0, %rdi                 /* the thread pointer */
@@ -521,52 +521,52 @@ shl_sud_sigreturn:
     cld                             /* forward (rflags come back at return) */
     rep movsb                       /* copy */
     pop %rsi                        /* the caller's rdi, rsi back */
-    pop %rdi
-    mov %fs:0, %rcx
+    pop %rdi                        /* restore rdi */
+    mov %fs:0, %rcx                 /* the thread pointer */
     lea {C3_BUF}(%rcx,%r11), %rcx   /* rcx = the copy */
     mov 40(%rcx), %r11              /* stack */
     add 48(%rcx), %r11              /* + stack_size: the child's stack top */
-    mov 24(%rsp), %rax
+    mov 24(%rsp), %rax              /* the return address */
     mov %rax, -8(%r11)              /* child [top-8]: the return address */
-    mov 16(%rsp), %rax
+    mov 16(%rsp), %rax              /* the caller's rflags */
     mov %rax, -16(%r11)             /* child [top-16]: the caller's rflags */
     mov %rdi, -24(%r11)             /* child [top-24]: the caller's rdi */
     mov %rsi, -32(%r11)             /* child [top-32]: the caller's rsi */
     subq $32, 48(%rcx)              /* the child starts below them (flags, size kept) */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     push %fs:{INUSE}(%r11)          /* INUSE and GUARD, as for clone */
-    push %fs:{GUARD_SLOT}(%r11)
+    push %fs:{GUARD_SLOT}(%r11)     /* save GUARD */
     push %rdi                       /* keep the caller's rdi */
     mov %rcx, %rdi                  /* the kernel reads our copy */
     mov $435, %eax                  /* clone3 */
-    syscall
-    test %rax, %rax
+    syscall                         /* the syscall, from library text */
+    test %rax, %rax                 /* 0: we are the child */
     jz .Lchild_stack                /* the child, on its new stack */
     pop %rdi                        /* the parent: rdi as the caller set it */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     popq %fs:{GUARD_SLOT}(%r11)     /* ours again */
-    popq %fs:{INUSE}(%r11)
+    popq %fs:{INUSE}(%r11)          /* INUSE back */
     movq $0, %fs:{C3_BUSY}(%r11)    /* the copy is free */
-    jmp .Lspawn_ret
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 
 .Lenosys:
     mov $-38, %rax                  /* -ENOSYS */
-    jmp .Lspawn_ret
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Le2big:
     mov $-7, %rax                   /* -E2BIG */
-    jmp .Lspawn_ret
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Leinval:
     mov $-22, %rax                  /* -EINVAL */
-    jmp .Lspawn_ret
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Lplain:
     syscall                         /* the kernel rejects it; nothing is created */
-    jmp .Lspawn_ret
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 
 .Lchild_stack:                      /* the child: rsp = top-32: rsi, rdi, rflags, return address */
     pop %rsi                        /* the caller's rsi */
     pop %rdi                        /* the caller's rdi */
     call shl_rearm                  /* SUD on in this task */
-    mov shl_tls@gottpoff(%rip), %r11
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     movq $0, %fs:{C3_BUSY}(%r11)    /* a clone3 copy in our (fresh or copied) block is not ours */
     mov 8(%rsp), %rcx               /* rcx = return address */
     mov (%rsp), %r11                /* r11 = rflags */
@@ -575,13 +575,13 @@ shl_sud_sigreturn:
     ret                             /* rsp = the new stack's top, as clone promises */
 
 .Lfork:                             /* the child gets a copy of this stack */
-    syscall
-    test %rax, %rax
+    syscall                         /* the syscall, from library text */
+    test %rax, %rax                 /* 0: we are the child */
     jnz .Lspawn_ret                 /* the parent (or an error) */
     call shl_rearm                  /* the child, on its copy below the frame */
     mov $39, %eax                   /* getpid: the counter table in this memory is now ours */
-    syscall
-    mov shl_table_pid@GOTPCREL(%rip), %r11
+    syscall                         /* the syscall, from library text */
+    mov shl_table_pid@GOTPCREL(%rip), %r11 /* &shl_table_pid */
     mov %rax, (%r11)                /* shl_table_pid = our pid */
     xor %eax, %eax                  /* the child's result */
 .Lspawn_ret:                        /* rsp = P */
@@ -592,29 +592,29 @@ shl_sud_sigreturn:
     jmp *%rcx                       /* to the site + 2 */
 
 .Lvfork:                            /* the child shares this stack and this TLS block: state into TLS */
-    mov shl_tls@gottpoff(%rip), %r11
-    mov 24(%rsp), %rcx
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
+    mov 24(%rsp), %rcx              /* the return address ... */
     mov %rcx, %fs:{VF_RET}(%r11)    /* the return address */
-    mov 16(%rsp), %rcx
+    mov 16(%rsp), %rcx              /* rflags ... */
     mov %rcx, %fs:{VF_FLAGS}(%r11)  /* rflags */
-    mov 8(%rsp), %rcx
+    mov 8(%rsp), %rcx               /* R ... */
     mov %rcx, %fs:{VF_RSP}(%r11)    /* R */
-    mov %fs:{INUSE}(%r11), %rcx
+    mov %fs:{INUSE}(%r11), %rcx     /* INUSE ... */
     mov %rcx, %fs:{VF_INUSE}(%r11)  /* INUSE and GUARD, which the child may leave changed */
-    mov %fs:{GUARD_SLOT}(%r11), %rcx
-    mov %rcx, %fs:{VF_GUARD}(%r11)
+    mov %fs:{GUARD_SLOT}(%r11), %rcx /* GUARD ... */
+    mov %rcx, %fs:{VF_GUARD}(%r11)  /* ... saved */
     mov %fs:{VF_RSP}(%r11), %rsp    /* rsp = R: nothing of ours on the shared stack */
     syscall                         /* vfork, or clone(CLONE_VM...) */
     lea -128(%rsp), %rsp            /* below the caller's red zone */
-    test %rax, %rax
+    test %rax, %rax                 /* 0: we are the child */
     jnz 1f                          /* the parent, after the child exec'd or exited */
     call shl_rearm                  /* the child */
     xor %eax, %eax                  /* the child's result */
-1:  mov shl_tls@gottpoff(%rip), %r11
-    mov %fs:{VF_INUSE}(%r11), %rcx
+1:  mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
+    mov %fs:{VF_INUSE}(%r11), %rcx  /* INUSE before the call */
     mov %rcx, %fs:{INUSE}(%r11)     /* as before the call */
-    mov %fs:{VF_GUARD}(%r11), %rcx
-    mov %rcx, %fs:{GUARD_SLOT}(%r11)
+    mov %fs:{VF_GUARD}(%r11), %rcx  /* GUARD before the call */
+    mov %rcx, %fs:{GUARD_SLOT}(%r11) /* restored */
     mov %fs:{VF_RET}(%r11), %rcx    /* rcx = return address */
     push %fs:{VF_RSP}(%r11)         /* R */
     push %fs:{VF_FLAGS}(%r11)       /* rflags */
