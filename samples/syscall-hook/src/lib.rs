@@ -30,7 +30,8 @@
 //!   (pass-through, about 28 instructions, no extended-state save, provably
 //!   touching none) and a slow path (own stack, `xsavec`, Rust dispatch).
 //!   It also creates children: clone, clone3, fork and vfork re-arm SUD in
-//!   the child (the kernel clears it in every new task).
+//!   the child (the kernel clears it in every new task), and exports
+//!   `syscall(3)`, which enters the hook directly.
 //! * `thread.rs`: the per-thread TLS block (initial-exec, valid because the
 //!   library is preloaded), hook stacks, xsave configuration, the
 //!   reentrancy guard.
