@@ -25,7 +25,9 @@
 //!   check, an optional `lock incq` of the counter, and the `syscall`. It
 //!   uses three words of the caller's red zone (the call already wrote the
 //!   return address there: a rewritten site never keeps data in its red
-//!   zone, which the patcher checks) and no other stack. It executes no
+//!   zone, which the patcher checks) and no other stack. (The asm paths
+//!   below and the one-time hook-stack allocation use at most 96 bytes of
+//!   the red zone; entered from the SIGSYS handler, they start below it.) It executes no
 //!   SSE/AVX/x87 instruction and calls no code, so no extended-state
 //!   component can change: nothing to save. rflags are restored with
 //!   `popfq` *before* the `syscall`, so the kernel both preserves them and
