@@ -6,8 +6,11 @@
  * bits); MXCSR; the x87 control word and stack; with AVX-512, zmm0-31 and
  * k0-7. Run from main and from a signal handler, through a site that
  * gets rewritten and through one the patcher refuses (straddling a cache
- * line: stays on the SIGSYS emulation path). Prints "regs: ok".
+ * line: stays on the SIGSYS emulation path). With the argument "clobber",
+ * a registered callback (slow path) first clobbers every ymm register, the
+ * x87 state and MXCSR. Prints "regs: ok".
  */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -172,6 +175,21 @@ static void check(const char *where, void (*p)(struct st *, struct st *),
 	}
 }
 
+/* A callback that destroys the extended state the hook must keep. */
+static int clobber(long nr, long args[6], long *result)
+{
+	(void)nr;
+	(void)args;
+	(void)result;
+	asm volatile("vpcmpeqd %%ymm0, %%ymm0, %%ymm0\n"
+		     "vmovdqa %%ymm0, %%ymm1\n vmovdqa %%ymm0, %%ymm7\n"
+		     "vmovdqa %%ymm0, %%ymm8\n vmovdqa %%ymm0, %%ymm15\n"
+		     "fninit\n"
+		     "push $0x1f80\n ldmxcsr (%%rsp)\n pop %%rax\n"
+		     ::: "rax", "xmm0", "xmm1", "xmm7", "xmm8", "xmm15", "memory");
+	return 0;
+}
+
 static volatile int in_handler_done;
 
 static void on_alarm(int sig)
@@ -182,7 +200,7 @@ static void on_alarm(int sig)
 	in_handler_done = 1;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	int j, k;
 
@@ -205,6 +223,17 @@ int main(void)
 			zin[j][k] = (uint8_t)(j * 7 + k * 3 + 5);
 	for (j = 1; j < 8; j++)
 		kin[j] = 0x0101010101010101ULL * j ^ 0xf0f0f0f0f0f0f0f0ULL;
+	if (argc > 1 && !strcmp(argv[1], "clobber")) {
+		void (*reg)(int (*)(long, long *, long *)) =
+			(void (*)(int (*)(long, long *, long *)))dlsym(RTLD_DEFAULT,
+								       "syscallhook_register");
+
+		if (!reg) {
+			printf("regs: no library\n");
+			return 2;
+		}
+		reg(clobber);
+	}
 	check("main", probe, &probe_after);
 	check("main straddle", probe_straddle, &probe_straddle_after);
 	in.flags = 0x202;			/* every status flag clear, DF clear */

@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..19"
+echo "1..20"
 t() {
 	desc=$1
 	shift
@@ -51,6 +51,8 @@ t "posix_spawn: the child is hooked before its exec (execve counted)" sh -c \
 	END { print t, e[t]; exit !(t == 2 && e[t] == 1) }'"
 t "registers, flags, DF, ymm, x87, MXCSR kept (fast path)" sh -c "$PRE /t/entry_regs | grep -qx 'regs: ok'"
 t "registers kept (slow path: tracer)" sh -c "$PRE SYSCALLHOOK=trace /t/entry_regs 2>/dev/null | grep -qx 'regs: ok'"
+t "registers kept (slow path: a callback that clobbers ymm, x87, MXCSR)" sh -c \
+	"$PRE /t/entry_regs clobber | grep -qx 'regs: ok'"
 t "registers kept (counter, eager)" sh -c \
 	"SYSCALLHOOK_MODE=eager $PRE SYSCALLHOOK=count /t/entry_regs 2>/dev/null | grep -qx 'regs: ok'"
 t "seccomp SIGSYS chained to the program's handler; all signals blocked" sh -c \

@@ -280,10 +280,22 @@ extern "C" fn init() {
             return;
         }
     }
+    let verbose = std::env::var_os("SYSCALLHOOK_VERBOSE").is_some();
+    if verbose {
+        let x = &thread::shl_xstate;
+        let mode = ["fxsave", "xsave", "xsavec"][x.mode.load(Ordering::Relaxed) as usize % 3];
+        let xcr0 = u64::from(x.xcr0[0].load(Ordering::Relaxed))
+            | u64::from(x.xcr0[1].load(Ordering::Relaxed)) << 32;
+        let size = x.size.load(Ordering::Relaxed);
+        say(format!(
+            "syscallhook: slow path saves with {mode}, mask {xcr0:#x}, area {size} bytes\n"
+        )
+        .as_bytes());
+    }
     let eager = std::env::var("SYSCALLHOOK_MODE").is_ok_and(|m| m == "eager");
     if eager {
         let n = patch::rewrite_all_executable();
-        if std::env::var_os("SYSCALLHOOK_VERBOSE").is_some() {
+        if verbose {
             say(format!("syscallhook: eager mode rewrote {n} sites\n").as_bytes());
         }
     }
