@@ -5,7 +5,9 @@
  * and keeps making syscalls at sites never executed before.
  *   chain: the program's handler sees the seccomp SIGSYS (and a raised
  *          one) and emulates getppid = 4242; sigaction(SIGSYS) reports
- *          the program's handler. Prints "sigsys: ok".
+ *          the program's handler, also after a posix_spawn whose child
+ *          (sharing the parent's memory) resets SIGSYS before its exec.
+ *          Prints "sigsys: ok".
  *   dfl:   no handler: the trapped getppid kills the process with SIGSYS.
  */
 #define _GNU_SOURCE
@@ -13,11 +15,13 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -82,6 +86,28 @@ int main(int argc, char **argv)
 	if (old.sa_sigaction != on_sys) {
 		printf("sigaction(SIGSYS) reports %p\n", (void *)old.sa_sigaction);
 		ok = 0;
+	}
+	{
+		char *args[] = { "/bin/true", NULL };
+		posix_spawnattr_t at;
+		sigset_t def;
+		pid_t pid;
+		int st;
+
+		/* The child sets SIGSYS to SIG_DFL before its exec. */
+		sigemptyset(&def);
+		sigaddset(&def, SIGSYS);
+		posix_spawnattr_init(&at);
+		posix_spawnattr_setsigdefault(&at, &def);
+		posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGDEF);
+		if (posix_spawn(&pid, "/bin/true", NULL, &at, args, NULL) == 0)
+			waitpid(pid, &st, 0);
+		sigaction(SIGSYS, NULL, &old);
+		if (old.sa_sigaction != on_sys) {
+			printf("after posix_spawn, sigaction(SIGSYS) reports %p\n",
+			       (void *)old.sa_sigaction);
+			ok = 0;
+		}
 	}
 	if (trap_getppid())
 		return 4;

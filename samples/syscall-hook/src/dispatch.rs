@@ -145,6 +145,12 @@ pub const SIGSYS_BIT: u64 = 1 << (crate::SIGSYS - 1);
 /// flags, restorer, mask), which the library keeps instead of the kernel.
 pub static PROGRAM_SIGSYS: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 
+/// Whether this process owns the library's memory (not a `CLONE_VM` child
+/// of the process that does, such as a vfork child).
+fn own_memory() -> bool {
+    sys(39, [0; 6]) as u64 == crate::shl_table_pid.load(Ordering::Relaxed)
+}
+
 /// Copies the sigset at `p` (if any) into `slot` without SIGSYS and returns
 /// the pointer to pass instead.
 fn strip(p: u64, slot: &mut u64) -> u64 {
@@ -171,7 +177,10 @@ fn protect_sigsys(nr: i64, args: &mut [u64; 6], scratch: &mut [u64; 4]) -> Optio
                 return Some(-22); // -EINVAL, as the kernel answers
             }
             let old: [u64; 4] = core::array::from_fn(|i| PROGRAM_SIGSYS[i].load(Ordering::Acquire));
-            if args[1] != 0 {
+            // A vfork or posix_spawn child shares the parent's memory until
+            // it execs (glibc's posix_spawn child resets every handler): it
+            // must not change the parent's copy.
+            if args[1] != 0 && own_memory() {
                 let mut new = [0u64; 4];
                 // SAFETY: the program passed a readable kernel sigaction.
                 unsafe {

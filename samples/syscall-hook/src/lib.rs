@@ -61,9 +61,10 @@ use entry::sys;
 #[no_mangle]
 pub static shl_counts: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 
-/// The process whose counter table this memory holds (set at load and by
-/// the fork path in the child; a vfork child shares the parent's memory,
-/// so it does not print the parent's table at its exit).
+/// The process that owns this memory: its counter table and its SIGSYS
+/// action (set at load and by the fork path in the child). A vfork child
+/// shares the parent's memory: it neither prints the parent's table at its
+/// exit nor changes the parent's SIGSYS action.
 #[no_mangle]
 pub static shl_table_pid: AtomicU64 = AtomicU64::new(0);
 
