@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..20"
+echo "1..21"
 t() {
 	desc=$1
 	shift
@@ -59,6 +59,8 @@ t "seccomp SIGSYS chained to the program's handler; all signals blocked" sh -c \
 	"$PRE /t/entry_sigsys | grep -qx 'sigsys: ok'"
 t "seccomp trap with SIG_DFL still kills with SIGSYS" sh -c \
 	"$PRE /t/entry_sigsys dfl; [ \$? = 159 ]"
+t "a minimal sigaltstack (AT_MINSIGSTKSZ + 128): the SIGSYS handler runs on the hook stack" sh -c \
+	"$PRE /t/entry_altstack | grep -q '^altstack: ok'"
 t "a callback's own write() does not recurse" sh -c \
 	"$PRE /t/entry_callback 2>/dev/null | grep -qx 'callback: ok 100'"
 t "syscall(-1), syscall(600), syscall(4095), syscall(1<<30): -1/ENOSYS" sh -c \

@@ -134,6 +134,46 @@ shl_int80:
     pop %rbx                        /* restore rbx */
     ret                             /* return */
 
+    /*
+     * The SIGSYS handler's entry (sa_handler): rdi = signal, rsi = siginfo,
+     * rdx = ucontext; the kernel's frame is on the interrupted stack or the
+     * program's sigaltstack, either of which may be small. Runs the Rust
+     * handler on this thread's hook stack. Every signal is blocked here
+     * (sa_mask is full), so the switch cannot race with a nested entry.
+     */
+    .globl shl_sigsys_entry
+shl_sigsys_entry:
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
+    mov %rsp, %rcx                  /* rcx = the kernel's frame (its return address: the restorer) */
+    cmp %fs:{LOW}(%r11), %rsp       /* on the hook stack already (the SIGSYS interrupted a handler there)? */
+    jb 1f                           /* below: no */
+    cmp %fs:{TOP}(%r11), %rsp
+    jb 3f                           /* inside: stay, below the frame */
+1:  mov %fs:{INUSE}(%r11), %rax     /* a slow frame is live (we interrupted the hook from another stack) */
+    test %rax, %rax
+    jz 2f                           /* none: the top */
+    sub ${NEST_GAP}, %rax           /* below what the interrupted dispatch may use */
+    cmp %fs:{LOW}(%r11), %rax       /* too deep (an abandoned frame)? then the top */
+    jb 2f
+    mov %rax, %rsp                  /* there */
+    jmp 3f
+2:  mov %fs:{TOP}(%r11), %rax       /* the top of the hook stack */
+    test %rax, %rax
+    jz 4f                           /* none yet: allocate it */
+    mov %rax, %rsp                  /* switch */
+3:  and $-16, %rsp                  /* ABI alignment */
+    push %rcx                       /* the kernel's frame, to return to */
+    push %fs:{INUSE}(%r11)          /* INUSE to restore */
+    mov %rsp, %fs:{INUSE}(%r11)     /* our frame is live: a nested entry from another stack goes below */
+    cld                             /* (the kernel clears DF for handlers; keep the ABI explicit) */
+    call shl_on_sigsys@PLT          /* the Rust handler, on the hook stack */
+    mov shl_tls@gottpoff(%rip), %r11 /* (clobbered by the call) */
+    popq %fs:{INUSE}(%r11)          /* INUSE back */
+    pop %rsp                        /* the kernel's frame */
+    ret                             /* to the restorer: rt_sigreturn */
+4:  call shl_alloc_stack            /* on the current stack; preserves rdi rsi rdx */
+    jmp shl_sigsys_entry            /* again, with a stack */
+
     /* Re-arm SUD in a new task (the kernel clears it in every child).
      * Preserves every register but rax, rcx, r11 and rflags. */
 shl_rearm:
@@ -660,6 +700,9 @@ extern "C" {
     pub fn shl_restorer();
     /// The hook the zpoline stub jumps to.
     pub fn shl_hook_entry_asm();
+    /// The SIGSYS handler's entry: switches to the hook stack and calls
+    /// `shl_on_sigsys`.
+    pub fn shl_sigsys_entry();
     /// Where the SIGSYS handler sends a clone/clone3/fork/vfork it does not
     /// rewrite (rcx = return address).
     pub fn shl_sud_spawn();

@@ -8,7 +8,9 @@
 //! The handler runs with every signal blocked (`sa_mask` full), so a
 //! nested signal cannot reach a not-yet-rewritten site while the patcher
 //! holds its lock. It allocates nothing and takes no lock but the
-//! patcher's.
+//! patcher's. Its Rust part runs on the thread's hook stack
+//! (`shl_sigsys_entry`): the kernel's frame may be on a small
+//! `sigaltstack` (Rust's own is 8 KiB) or a small program stack.
 //!
 //! * `0f 05` (`syscall`): `patch::rewrite(site)`, then re-execute the site
 //!   (now `call *%rax`, through the hook). If the patcher refuses the site,
@@ -90,7 +92,7 @@ struct KSigaction {
 /// runs) and makes sure SIGSYS is not blocked in this thread.
 pub fn install() -> Result<(), &'static str> {
     let sa = KSigaction {
-        handler: on_sigsys as *const () as usize,
+        handler: entry::shl_sigsys_entry as *const () as usize,
         flags: SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
         restorer: entry::shl_restorer as *const () as usize,
         mask: !0,
@@ -110,8 +112,11 @@ pub fn unblock_sigsys() {
     sys(NR_RT_SIGPROCMASK, [SIG_UNBLOCK, p, 0, 8, 0, 0]);
 }
 
-/// The handler (`SA_SIGINFO`).
-extern "C" fn on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
+/// The handler (`SA_SIGINFO`), called by `shl_sigsys_entry` on the
+/// thread's hook stack: the program's sigaltstack or interrupted stack may
+/// be too small for the patcher's analysis.
+#[no_mangle]
+extern "C" fn shl_on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
     // SAFETY: the kernel passes a valid siginfo; si_code is the int at 8.
     let code = unsafe { (info.add(8) as *const i32).read() };
     if code != SYS_USER_DISPATCH {
