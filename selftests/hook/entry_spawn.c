@@ -41,7 +41,12 @@ asm(".text\n"
     ".p2align 6\n sud_clone:\n .skip 58, 0x90\n"
     " mov $56, %eax\n syscall\n test %rax, %rax\n jnz 1f\n"
     " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
-    "1: ret\n");
+    "1: ret\n"
+    ".p2align 4\n raw_clone3:\n"			/* an ordinary, rewritten site */
+    " mov $435, %eax\n syscall\n test %rax, %rax\n jnz 2f\n"
+    " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
+    "2: ret\n");
+long raw_clone3(void *args, unsigned long size);
 
 static void *worker(void *arg)
 {
@@ -173,6 +178,22 @@ int main(int argc, char **argv)
 		printf("churn: VmSize %ld -> %ld kB\n", before, after);
 		if (after - before > 16384)
 			return 14;
+	} else if (!strcmp(mode, "clone3") || !strcmp(mode, "clone3big")) {
+		/* struct clone_args, 88 bytes, or 256 with a zero tail (the
+		 * kernel accepts it: fields it does not know must be 0). */
+		unsigned long long args[32] = { 0 };
+		size_t sz = 1 << 16;
+		char *stk = malloc(sz);
+
+		args[0] = CLONE_VM;		/* flags */
+		args[4] = SIGCHLD;		/* exit_signal */
+		args[5] = (unsigned long)stk;	/* stack */
+		args[6] = sz;			/* stack_size */
+		pid = raw_clone3(args, mode[6] ? sizeof(args) : 88);
+		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
+			return 15;
+		if (args[6] != sz)		/* the caller's struct untouched */
+			return 16;
 	} else if (!strcmp(mode, "spawn")) {
 		if (posix_spawn(&pid, argv[2], NULL, NULL, argv + 2, environ))
 			return 7;

@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..21"
+echo "1..23"
 t() {
 	desc=$1
 	shift
@@ -34,6 +34,8 @@ t "a worker thread's getppid is hooked (counter == strace -f)" count_eq thread 1
 t "a clone() child on its own stack is hooked" count_eq clone 1000
 t "a fork child is hooked" count_eq fork 100
 t "a vfork child is hooked, the parent returns intact" count_eq vfork 100
+t "a raw clone3 child on its own stack is hooked" count_eq clone3 1000
+t "a raw clone3 with a 256-byte clone_args (zero tail) works hooked" count_eq clone3big 1000
 t "fork at a site left on the SIGSYS path: child hooked" count_eq sudfork 100
 t "vfork at a site left on the SIGSYS path: child hooked, parent intact" count_eq sudvfork 100
 t "clone at a site left on the SIGSYS path: child hooked" count_eq sudclone 1000

@@ -147,18 +147,18 @@ shl_sigsys_entry:
     mov %rsp, %rcx                  /* rcx = the kernel's frame (its return address: the restorer) */
     cmp %fs:{LOW}(%r11), %rsp       /* on the hook stack already (the SIGSYS interrupted a handler there)? */
     jb 1f                           /* below: no */
-    cmp %fs:{TOP}(%r11), %rsp
+    cmp %fs:{TOP}(%r11), %rsp       /* at or above its top? */
     jb 3f                           /* inside: stay, below the frame */
 1:  mov %fs:{INUSE}(%r11), %rax     /* a slow frame is live (we interrupted the hook from another stack) */
-    test %rax, %rax
+    test %rax, %rax                 /* zero? */
     jz 2f                           /* none: the top */
     sub ${NEST_GAP}, %rax           /* below what the interrupted dispatch may use */
     cmp %fs:{LOW}(%r11), %rax       /* too deep (an abandoned frame)? then the top */
-    jb 2f
+    jb 2f                           /* below: to label 2 ahead */
     mov %rax, %rsp                  /* there */
-    jmp 3f
+    jmp 3f                          /* to label 3 ahead */
 2:  mov %fs:{TOP}(%r11), %rax       /* the top of the hook stack */
-    test %rax, %rax
+    test %rax, %rax                 /* zero? */
     jz 4f                           /* none yet: allocate it */
     mov %rax, %rsp                  /* switch */
 3:  and $-16, %rsp                  /* ABI alignment */
@@ -549,23 +549,34 @@ shl_sud_sigreturn:
 1:  mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     cmpq $0, %fs:{C3_BUSY}(%r11)    /* we interrupted this thread's own clone3 between copy and syscall */
     jne .Lenosys                    /* -ENOSYS: the C library falls back to clone */
-    cmp ${C3_MAX}, %rsi             /* larger than our copy */
+    cmp $4096, %rsi                 /* larger than a page: the kernel's -E2BIG */
     ja .Le2big                      /* above: to .Le2big */
-    cmpq $32, 48(%rdi)              /* stack_size too small for our four words */
-    jb .Leinval                     /* below: to .Leinval */
-    movq $1, %fs:{C3_BUSY}(%r11)    /* the copy is ours until the syscall */
-    push %rdi                       /* the caller's rdi, rsi */
-    push %rsi                       /* save rsi */
-    mov %rsi, %rcx                  /* count: the whole struct, as the kernel reads it */
-    mov %rdi, %rsi                  /* from the caller's struct */
+    cmp ${C3_MAX}, %rsi             /* larger than our copy? */
+    jbe 2f                          /* no */
+    mov ${C3_MAX}, %ecx             /* yes: the tail must be zero, as the kernel demands of fields it does not know */
+5:  cmpb $0, (%rdi,%rcx)            /* a tail byte */
+    jne .Le2big                     /* non-zero: the kernel's -E2BIG */
+    inc %rcx                        /* next */
+    cmp %rsi, %rcx                  /* up to the size */
+    jb 5b                           /* below: to label 5 back */
+2:  movq $1, %fs:{C3_BUSY}(%r11)    /* the copy is ours until the syscall */
+    push %rdi                       /* the caller's rdi */
+    push %rsi                       /* the caller's rsi */
+    mov %rsi, %rcx                  /* count: the struct ... */
+    cmp ${C3_MAX}, %rcx             /* more than our copy holds? */
+    jbe 3f                          /* at or below: to label 3 ahead */
+    mov ${C3_MAX}, %ecx             /* ... without its zero tail */
+3:  mov %rdi, %rsi                  /* from the caller's struct */
     mov %fs:0, %rdi                 /* the thread pointer */
     lea {C3_BUF}(%rdi,%r11), %rdi   /* to this thread's copy */
     cld                             /* forward (rflags come back at return) */
     rep movsb                       /* copy */
-    pop %rsi                        /* the caller's rdi, rsi back */
-    pop %rdi                        /* restore rdi */
+    pop %rsi                        /* the caller's rsi back */
+    pop %rdi                        /* the caller's rdi back */
     mov %fs:0, %rcx                 /* the thread pointer */
     lea {C3_BUF}(%rcx,%r11), %rcx   /* rcx = the copy */
+    cmpq $32, 48(%rcx)              /* stack_size (of the copy) too small for our four words */
+    jb 4f                           /* below: to label 4 ahead */
     mov 40(%rcx), %r11              /* stack */
     add 48(%rcx), %r11              /* + stack_size: the child's stack top */
     mov 24(%rsp), %rax              /* the return address */
@@ -578,27 +589,34 @@ shl_sud_sigreturn:
     mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     push %fs:{INUSE}(%r11)          /* INUSE and GUARD, as for clone */
     push %fs:{GUARD_SLOT}(%r11)     /* save GUARD */
-    push %rdi                       /* keep the caller's rdi */
-    mov %rcx, %rdi                  /* the kernel reads our copy */
+    push %rdi                       /* keep the caller's rdi, rsi */
+    push %rsi                       /* save rsi */
+    cmp ${C3_MAX}, %rsi             /* the size the kernel reads: ours */
+    jbe 6f                          /* at or below: to label 6 ahead */
+    mov ${C3_MAX}, %esi             /* the size of our copy */
+6:  mov %rcx, %rdi                  /* the kernel reads our copy */
     mov $435, %eax                  /* clone3 */
     syscall                         /* the syscall, from library text */
     test %rax, %rax                 /* 0: we are the child */
     jz .Lchild_stack                /* the child, on its new stack */
-    pop %rdi                        /* the parent: rdi as the caller set it */
+    pop %rsi                        /* the parent: rsi, rdi as the caller set them */
+    pop %rdi                        /* restore rdi */
     mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     popq %fs:{GUARD_SLOT}(%r11)     /* ours again */
     popq %fs:{INUSE}(%r11)          /* INUSE back */
     movq $0, %fs:{C3_BUSY}(%r11)    /* the copy is free */
     jmp .Lspawn_ret                 /* to .Lspawn_ret */
 
+4:  mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
+    movq $0, %fs:{C3_BUSY}(%r11)    /* the copy is free */
+.Leinval:
+    mov $-22, %rax                  /* -EINVAL: no room for our words on the child's stack */
+    jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Lenosys:
     mov $-38, %rax                  /* -ENOSYS */
     jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Le2big:
     mov $-7, %rax                   /* -E2BIG */
-    jmp .Lspawn_ret                 /* to .Lspawn_ret */
-.Leinval:
-    mov $-22, %rax                  /* -EINVAL */
     jmp .Lspawn_ret                 /* to .Lspawn_ret */
 .Lplain:
     syscall                         /* the kernel rejects it; nothing is created */

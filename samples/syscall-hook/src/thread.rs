@@ -55,8 +55,9 @@ pub mod off {
     pub const SIZE: usize = 256;
 }
 
-/// Largest `struct clone_args` the clone3 path copies (the kernel's is 88
-/// bytes today); larger sizes get -E2BIG.
+/// Largest part of `struct clone_args` the clone3 path copies (the
+/// kernel's is 88 bytes today); a larger struct must have a zero tail,
+/// which is dropped (else -E2BIG, as the kernel answers).
 pub const C3_MAX: usize = 128;
 /// Usable size of a hook stack.
 pub const STACK_SIZE: usize = 256 * 1024;
