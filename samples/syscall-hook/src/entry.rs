@@ -755,6 +755,9 @@ pub extern "C" fn shl_hook_entry() {
 /// # Safety
 ///
 /// As for the C function: the arguments must be valid for the syscall.
+// SAFETY: the body is a complete function of the C ABI: it preserves the
+// callee-saved registers (the hook preserves all but rax, rcx, r11) and
+// keeps the stack aligned for its one call.
 #[unsafe(naked)]
 #[no_mangle]
 pub unsafe extern "C" fn syscall() {
