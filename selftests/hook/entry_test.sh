@@ -23,9 +23,11 @@ t() {
 # count_eq MODE EXPECTED: getppid (110) counted by the hook == strace -f ==
 # EXPECTED, for entry_spawn MODE.
 count_eq() {
-	/usr/bin/strace -f -o /tmp/s.txt /t/entry_spawn "$1" >/dev/null || return 1
+	/usr/bin/strace -f -o /tmp/s.txt /t/entry_spawn "$1" >/dev/null ||
+		{ echo "strace run of $1: exit $?"; return 1; }
 	s=$(grep -c 'getppid(' /tmp/s.txt)
-	$PRE SYSCALLHOOK=count /t/entry_spawn "$1" >/dev/null 2>/tmp/c.txt || return 1
+	$PRE SYSCALLHOOK=count /t/entry_spawn "$1" >/dev/null 2>/tmp/c.txt ||
+		{ echo "hooked run of $1: exit $?"; tail -5 /tmp/c.txt; return 1; }
 	c=$(awk '$1 == "syscallhook:" && $2 == 110 { s += $3 } END { print s + 0 }' /tmp/c.txt)
 	echo "mode=$1 strace=$s hook=$c expected=$2"
 	[ "$s" = "$2" ] && [ "$c" = "$2" ]

@@ -143,8 +143,14 @@ shl_int80:
      */
     .globl shl_sigsys_entry
 shl_sigsys_entry:
+    mov $186, %eax                  /* gettid (keeps rdi rsi rdx) */
+    syscall                         /* the syscall, from library text */
     mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     mov %rsp, %rcx                  /* rcx = the kernel's frame (its return address: the restorer) */
+    cmpq $0, %fs:{TOP}(%r11)        /* no hook stack yet? */
+    je 4f                           /* allocate it */
+    cmp %fs:{OWNER}(%r11), %rax     /* the block is another task's (a vfork child, a CLONE_VM child */
+    jne 5f                          /* without CLONE_SETTLS, running beside its parent): not its stack */
     cmp %fs:{LOW}(%r11), %rsp       /* on the hook stack already (the SIGSYS interrupted a handler there)? */
     jb 1f                           /* below: no */
     cmp %fs:{TOP}(%r11), %rsp       /* at or above its top? */
@@ -173,6 +179,11 @@ shl_sigsys_entry:
     ret                             /* to the restorer: rt_sigreturn */
 4:  call shl_alloc_stack            /* on the current stack; preserves rdi rsi rdx */
     jmp shl_sigsys_entry            /* again, with a stack */
+5:  sub $8, %rsp                    /* on the current stack: align (entered as after a call) */
+    cld                             /* ABI: DF clear */
+    call shl_on_sigsys@PLT          /* the Rust handler */
+    add $8, %rsp                    /* back to the kernel's frame */
+    ret                             /* to the restorer */
 
     /* Re-arm SUD in a new task (the kernel clears it in every child).
      * Preserves every register but rax, rcx, r11 and rflags. */
@@ -643,6 +654,8 @@ shl_sud_sigreturn:
     syscall                         /* the syscall, from library text */
     mov shl_table_pid@GOTPCREL(%rip), %r11 /* &shl_table_pid */
     mov %rax, (%r11)                /* shl_table_pid = our pid */
+    mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
+    mov %rax, %fs:{OWNER}(%r11)     /* our copy of the hook stack is ours (tid = pid in the child) */
     xor %eax, %eax                  /* the child's result */
 .Lspawn_ret:                        /* rsp = P */
     mov 24(%rsp), %rcx              /* rcx = return address */
