@@ -5,8 +5,9 @@
  * and r11 = rflags, rcx = the next instruction; rsp; ymm0-15 (all 256
  * bits); MXCSR; the x87 control word and stack; with AVX-512, zmm0-31 and
  * k0-7. Run from main and from a signal handler, through a site that
- * gets rewritten and through one the patcher refuses (straddling a cache
- * line: stays on the SIGSYS emulation path). With the argument "clobber",
+ * gets rewritten and through one the patcher refuses (its number comes
+ * from writable data and it straddles a cache line: it stays on the
+ * SIGSYS emulation path). With the argument "clobber",
  * a registered callback (slow path) first clobbers every ymm register, the
  * x87 state and MXCSR. Prints "regs: ok".
  */
@@ -32,7 +33,7 @@ void *out_ptr, *after_site, *after_site2;
 
 /* probe(in, out) and probe_straddle(in, out): the same body; the second
  * puts its syscall across a 64-byte boundary. */
-#define PROBE(name, align)						\
+#define PROBE(name, align, nr)						\
 	".globl " #name "\n" #name ":\n"				\
 	"push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n" \
 	"mov %rsi, out_ptr(%rip)\n"					\
@@ -54,7 +55,7 @@ void *out_ptr, *after_site, *after_site2;
 	"mov 0x78(%rdi), %r15\n"					\
 	"pushq 0x80(%rdi)\n"						\
 	"mov 0x28(%rdi), %rdi\n"					\
-	"mov $39, %eax\n"						\
+	nr "\n"								\
 	"popfq\n"							\
 	align								\
 	"syscall\n"							\
@@ -89,9 +90,9 @@ void *out_ptr, *after_site, *after_site2;
 void *probe_after, *probe_straddle_after;
 void probe(struct st *i, struct st *o);
 void probe_straddle(struct st *i, struct st *o);
-asm(".text\n" PROBE(probe, "")
-    ".p2align 6\n .skip 64 - 2\n .p2align 6, 0x90, 63\n"
-    PROBE(probe_straddle, ".p2align 6\n .skip 63, 0x90\n"));
+long probe_nr = 39;	/* writable data: not a constant the patcher can see */
+asm(".text\n" PROBE(probe, "", "mov $39, %eax")
+    PROBE(probe_straddle, ".p2align 6\n .skip 63, 0x90\n", "mov probe_nr(%rip), %rax"));
 
 /* AVX-512: zmm0-31 and k1-7 across getpid. */
 static uint8_t zin[32][64], zout[32][64];

@@ -24,22 +24,24 @@
 extern char **environ;
 
 /*
- * fork, vfork and clone at sites whose syscall straddles a cache line, which
- * the patcher leaves on the SIGSYS path: the handler must not create the
- * child inside itself but from library asm after it returned.
+ * fork, vfork and clone at sites the patcher leaves on the SIGSYS path (the
+ * number comes from writable data, not a constant, and the syscall
+ * straddles a cache line): the handler must not create the child inside
+ * itself but from library asm after it returned.
  */
+long nr_fork = 57, nr_vfork = 58, nr_clone = 56;
 long sud_fork(void);
 long sud_vfork(void);
 long sud_clone(long flags, void *stack);
 void clone_child(void);
 asm(".text\n"
-    ".p2align 6\n sud_fork:\n .skip 58, 0x90\n"
-    " mov $57, %eax\n syscall\n ret\n"		/* syscall at 63 mod 64 */
-    ".p2align 6\n sud_vfork:\n .skip 56, 0x90\n"
-    " pop %rdi\n mov $58, %eax\n nop\n syscall\n"	/* glibc's way: the return */
+    ".p2align 6\n sud_fork:\n .skip 56, 0x90\n"
+    " mov nr_fork(%rip), %rax\n syscall\n ret\n"	/* syscall at 63 mod 64 */
+    ".p2align 6\n sud_vfork:\n .skip 55, 0x90\n"
+    " pop %rdi\n mov nr_vfork(%rip), %rax\n syscall\n"	/* glibc's way: the return */
     " push %rdi\n ret\n"				/* address off the stack */
-    ".p2align 6\n sud_clone:\n .skip 58, 0x90\n"
-    " mov $56, %eax\n syscall\n test %rax, %rax\n jnz 1f\n"
+    ".p2align 6\n sud_clone:\n .skip 56, 0x90\n"
+    " mov nr_clone(%rip), %rax\n syscall\n test %rax, %rax\n jnz 1f\n"
     " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
     "1: ret\n"
     ".p2align 4\n raw_clone3:\n"			/* an ordinary, rewritten site */
