@@ -29,7 +29,8 @@ extern char **environ;
  * straddles a cache line): the handler must not create the child inside
  * itself but from library asm after it returned.
  */
-long nr_fork = 57, nr_vfork = 58, nr_clone = 56;
+long nr_fork = 57, nr_vfork = 58, nr_clone = 56, nr_exit = 60;
+void sud_exit(void);
 long sud_fork(void);
 long sud_vfork(void);
 long sud_clone(long flags, void *stack);
@@ -44,6 +45,8 @@ asm(".text\n"
     " mov nr_clone(%rip), %rax\n syscall\n test %rax, %rax\n jnz 1f\n"
     " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
     "1: ret\n"
+    ".p2align 6\n sud_exit:\n .skip 54, 0x90\n"		/* exit(0) of this thread */
+    " xor %edi, %edi\n mov nr_exit(%rip), %rax\n syscall\n ud2\n"
     ".p2align 4\n raw_clone3:\n"			/* an ordinary, rewritten site */
     " mov $435, %eax\n syscall\n test %rax, %rax\n jnz 2f\n"
     " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
@@ -65,6 +68,13 @@ static void *masker(void *arg)
 
 	sigemptyset(&set);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return arg;
+}
+
+static void *sud_exiter(void *arg)
+{
+	masker(arg);	/* through the slow path: the thread gets a hook stack */
+	sud_exit();	/* and leaves through an exit on the SIGSYS path */
 	return arg;
 }
 
@@ -165,6 +175,19 @@ int main(int argc, char **argv)
 		pid = sud_clone(CLONE_VM | SIGCHLD, stk + sz);
 		if (pid < 0 || waitpid(pid, &st, 0) != pid || st)
 			return 12;
+	} else if (!strcmp(mode, "sudexit")) {
+		long before = vm_kb(), after, i;
+		pthread_t t;
+
+		for (i = 0; i < 300; i++) {
+			if (pthread_create(&t, NULL, sud_exiter, NULL))
+				return 17;
+			pthread_join(t, NULL);
+		}
+		after = vm_kb();
+		printf("sudexit: VmSize %ld -> %ld kB\n", before, after);
+		if (after - before > 16384)
+			return 18;
 	} else if (!strcmp(mode, "churn")) {
 		/* 500 threads one after the other, each through the slow path
 		 * (rt_sigprocmask): their hook stacks must not pile up. */

@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..23"
+echo "1..24"
 t() {
 	desc=$1
 	shift
@@ -48,6 +48,8 @@ t "500 threads in turn: hook stacks are freed at thread exit" sh -c \
 # The spawned child (clone3 CLONE_VM|CLONE_VFORK on its own stack) shares
 # the parent's counters until it execs: its execve is in the parent's table
 # (printed last) only if SUD was re-armed in it.
+t "300 threads leaving through an exit on the SIGSYS path: hook stacks freed" sh -c \
+	"$PRE /t/entry_spawn sudexit"
 t "posix_spawn: the child is hooked before its exec (execve counted)" sh -c \
 	"$PRE SYSCALLHOOK=count /t/entry_spawn spawn /usr/bin/true 2>&1 | awk '
 	/syscall counts/ { t++; e[t] = 0 }

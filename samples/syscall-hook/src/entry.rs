@@ -462,6 +462,10 @@ shl_hook_entry_trusted:
     syscall                         /* does not return */
     ud2                             /* never reached (traps if it is) */
 
+    /* From the SIGSYS handler, for an exit at a site that is not
+     * rewritten: rip here, rdi the status. */
+    .globl shl_sud_exit
+shl_sud_exit:
 .Lexit:                             /* rdi = status; exit does not return, so no register matters */
     mov shl_tls@gottpoff(%rip), %r11 /* r11 = the TLS block's offset from %fs */
     cmpq $0, %fs:{INUSE}(%r11)      /* a frame is live on the hook stack (exit from a callback or a handler on it) */
@@ -737,6 +741,9 @@ extern "C" {
     /// Where the SIGSYS handler sends a clone/clone3/fork/vfork it does not
     /// rewrite (rcx = return address).
     pub fn shl_sud_spawn();
+    /// Where the SIGSYS handler sends an exit it does not rewrite (the
+    /// thread's hook stack is freed there).
+    pub fn shl_sud_exit();
     /// Where the SIGSYS handler sends an rt_sigreturn it does not rewrite.
     pub fn shl_sud_sigreturn();
     /// This thread's TLS block.

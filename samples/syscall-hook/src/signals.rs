@@ -18,8 +18,9 @@
 //!   SIGSYS protection) and set rax. Calls that must not run inside a
 //!   signal handler are redirected instead: the process-creating ones
 //!   (the child would start inside the handler) go to `shl_sud_spawn`,
-//!   rt_sigreturn to `shl_sud_sigreturn`, both library asm that runs after
-//!   the handler returned, with the site's registers.
+//!   rt_sigreturn to `shl_sud_sigreturn`, exit (which frees the hook
+//!   stack this handler runs on) to `shl_sud_exit`: library asm that runs
+//!   after the handler returned, with the site's registers.
 //! * i386 syscalls (`si_arch` = `AUDIT_ARCH_I386`): `int $0x80` runs with
 //!   the i386 ABI (number in eax, arguments in ebx ecx edx esi edi ebp),
 //!   executed with `int $0x80` from library text, and returns to the next
@@ -156,6 +157,12 @@ fn emulate(g: &mut [u64; 23]) {
         15 => {
             // rt_sigreturn with the site's rsp, after this handler returns.
             g[reg::RIP] = entry::shl_sud_sigreturn as *const () as u64;
+            return;
+        }
+        60 => {
+            // exit: frees the thread's hook stack, which this handler may
+            // be running on, so after the handler returned.
+            g[reg::RIP] = entry::shl_sud_exit as *const () as u64;
             return;
         }
         56 | 57 | 58 | 435 => {
