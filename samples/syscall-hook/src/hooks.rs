@@ -13,8 +13,14 @@
 //!
 //! Built in, chosen by `SYSCALLHOOK=count|trace`: a counter that prints a
 //! per-syscall table at exit, and a tracer that prints every call.
-//! Callbacks run on the hooked thread with signals unblocked: they must be
-//! async-signal-safe and must not allocate.
+//! Callbacks run on the hooked thread, on its hook stack, with the
+//! reentrancy guard set: the syscalls a callback makes (a `write()` of its
+//! own, say) go straight to the kernel, without hooks, so they cannot
+//! recurse. They may run inside a signal handler (a signal that arrived in
+//! the middle of a syscall, or the SIGSYS emulation of a site that is not
+//! rewritten), so they must be async-signal-safe and must not allocate.
+//! Process-creating calls (clone, clone3, fork, vfork), rt_sigreturn and
+//! exit are handled in asm and are counted but not passed to callbacks.
 
 use core::fmt::Write;
 use core::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
@@ -55,6 +61,22 @@ pub type SyscallhookFn = extern "C" fn(nr: i64, args: *mut i64, result: *mut i64
 #[no_mangle]
 pub extern "C" fn syscallhook_register(f: Option<SyscallhookFn>) {
     CALLBACK.store(f.map_or(0, |f| f as usize), Ordering::Release);
+    crate::dispatch::refresh_classes();
+}
+
+/// Whether the counter (`SYSCALLHOOK=count`) is on.
+pub fn counting() -> bool {
+    BUILTIN.load(Ordering::Relaxed) == 1
+}
+
+/// Whether the tracer (`SYSCALLHOOK=trace`) is on.
+pub fn tracing() -> bool {
+    BUILTIN.load(Ordering::Relaxed) == 2
+}
+
+/// Whether a C callback is registered.
+pub fn has_callback() -> bool {
+    CALLBACK.load(Ordering::Relaxed) != 0
 }
 
 /// Reads `SYSCALLHOOK` at load.
@@ -86,14 +108,20 @@ pub fn before(nr: i64, args: &mut [u64; 6]) -> Option<i64> {
 
 /// Runs the hooks after a syscall.
 pub fn after(nr: i64, args: &[u64; 6], ret: i64) {
-    if BUILTIN.load(Ordering::Relaxed) == 2 {
+    if tracing() {
         Tracer.after(nr, args, ret);
     }
 }
 
 /// Called on exit_group: the counter prints its table (once).
 pub fn at_exit() {
-    if BUILTIN.load(Ordering::Relaxed) != 1 || PRINTED.swap(true, Ordering::Relaxed) {
+    if !counting() {
+        return;
+    }
+    // A vfork child (or a CLONE_VM process) shares the parent's table.
+    let pid = crate::entry::sys(39, [0; 6]) as u64;
+    if pid != crate::shl_table_pid.load(Ordering::Relaxed) || PRINTED.swap(true, Ordering::Relaxed)
+    {
         return;
     }
     say(b"syscallhook: syscall counts\n");

@@ -20,38 +20,70 @@
 //! `SYSCALLHOOK=count` prints a per-syscall table at exit,
 //! `SYSCALLHOOK=trace` prints every call. Programs and libraries can register
 //! their own hook with `syscallhook_register` (see `hooks.rs`).
-//! See `Documentation/zpoline.rst` and the README of this directory.
+//!
+//! The runtime, one concern per file:
+//!
+//! * `entry.rs`: the asm hook entry. It keeps the `syscall` ABI exactly
+//!   (every register but rax, rcx, r11; rflags with DF; the whole extended
+//!   state; the stack below the red zone), checks every return address
+//!   against the rewritten-site table on every path, and has a fast path
+//!   (pass-through, 33 instructions besides the syscall, no xsave, provably
+//!   touching none) and a slow path (own stack, `xsavec`, Rust dispatch).
+//!   It also creates children: clone, clone3, fork and vfork re-arm SUD in
+//!   the child (the kernel clears it in every new task), and exports
+//!   `syscall(3)`, which enters the hook directly.
+//! * `thread.rs`: the per-thread TLS block (initial-exec, valid because the
+//!   library is preloaded), hook stacks, xsave configuration, the
+//!   reentrancy guard.
+//! * `dispatch.rs`: per-number classes, the Rust dispatch shared with the
+//!   SIGSYS emulation, and SIGSYS protection (the program cannot block it
+//!   or replace the library's handler; its own action is kept and chained).
+//! * `signals.rs`: the SIGSYS handler (rewrite, emulate, `int $0x80`,
+//!   `sysenter`, chaining of seccomp and other SIGSYS to the program).
+//! * `hooks.rs`: the C API and the built-in counter and tracer.
+//! * `patch.rs`: which sites are rewritten, and how.
+//!
+//! See `Documentation/zpoline.rst` ("The hook library").
 
 mod bounds;
+mod dispatch;
 mod entry;
 mod hooks;
 mod maps;
 mod patch;
+mod signals;
 mod site;
+mod thread;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use entry::sys;
 
-/// Per-syscall counters (also written by `entry.rs` for clone and clone3).
+/// Per-syscall counters (incremented by `entry.rs` with `lock incq`, and by
+/// the SIGSYS emulation).
 #[no_mangle]
 pub static shl_counts: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 
-/// The SUD selector byte: always "block"; the allowed range does the rest.
-static SELECTOR: AtomicU8 = AtomicU8::new(1);
+/// The process that owns this memory: its counter table and its SIGSYS
+/// action (set at load and by the fork path in the child). A vfork child
+/// shares the parent's memory: it neither prints the parent's table at its
+/// exit nor changes the parent's SIGSYS action.
+#[no_mangle]
+pub static shl_table_pid: AtomicU64 = AtomicU64::new(0);
+
+/// The SUD selector byte: always "block"; the allowed range does the rest
+/// (also passed by `entry.rs` when it re-arms SUD in a child).
+#[no_mangle]
+pub static shl_selector: AtomicU8 = AtomicU8::new(1);
 /// Whether the hook is live (page installed and SUD on).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 const NR_WRITE: i64 = 1;
 const NR_OPEN: i64 = 2;
 const NR_CLOSE: i64 = 3;
-const NR_RT_SIGACTION: i64 = 13;
 const NR_IOCTL: i64 = 16;
 const NR_GETPID: i64 = 39;
-const NR_FORK: i64 = 57;
-const NR_VFORK: i64 = 58;
 const NR_EXIT_GROUP: i64 = 231;
-const NR_EXIT: i64 = 60;
 const NR_TGKILL: i64 = 234;
 const NR_GETTID: i64 = 186;
 const NR_PRCTL: i64 = 157;
@@ -68,43 +100,6 @@ pub(crate) fn say(s: &[u8]) {
 
 const NR_FCNTL: i64 = 72;
 const F_DUPFD_CLOEXEC: i64 = 1030;
-const NR_RT_SIGPROCMASK: i64 = 14;
-/// Bit of SIGSYS in a kernel sigset.
-const SIGSYS_BIT: u64 = 1 << (SIGSYS - 1);
-
-/// Keeps SIGSYS deliverable: SUD reports a not-yet-rewritten site with a
-/// SIGSYS, which the kernel turns into a kill if the signal is blocked (as in
-/// posix_spawn's child, which blocks everything). So masks set by the
-/// program never include SIGSYS, and the program cannot replace our SIGSYS
-/// handler. Returns `Some(result)` when the call is answered here.
-fn protect_sigsys(nr: i64, args: &mut [u64; 6], scratch: &mut [u64; 4]) -> Option<i64> {
-    match nr {
-        NR_RT_SIGPROCMASK if args[1] != 0 && args[0] != 1 => {
-            // SAFETY: the program passed a readable sigset; we copy it.
-            scratch[0] = unsafe { (args[1] as *const u64).read_unaligned() } & !SIGSYS_BIT;
-            args[1] = scratch.as_ptr() as u64;
-            None
-        }
-        NR_RT_SIGACTION if args[0] == SIGSYS as u64 => {
-            if args[2] != 0 {
-                // SAFETY: the program passed a writable struct sigaction.
-                unsafe { core::ptr::write_bytes(args[2] as *mut u8, 0, 32) };
-            }
-            Some(0)
-        }
-        NR_RT_SIGACTION if args[1] != 0 => {
-            // SAFETY: the program passed a readable kernel sigaction.
-            unsafe {
-                core::ptr::copy_nonoverlapping(args[1] as *const u64, scratch.as_mut_ptr(), 4)
-            };
-            scratch[3] &= !SIGSYS_BIT;
-            args[1] = scratch.as_ptr() as u64;
-            None
-        }
-        _ => None,
-    }
-}
-
 /// A fixed-size formatting buffer (no allocation on hook paths).
 pub(crate) struct Buf {
     b: [u8; 256],
@@ -131,7 +126,8 @@ impl core::fmt::Write for Buf {
 
 /// Kills the process loudly: a call reached the hook from somewhere that is
 /// not a rewritten syscall site (e.g. a call through a NULL pointer).
-fn die_bad_site(ret: u64, nr: u64) -> ! {
+#[no_mangle]
+extern "C" fn shl_die_bad_site(ret: u64, nr: u64) -> ! {
     use core::fmt::Write;
     let mut b = Buf::new();
     let _ = writeln!(
@@ -149,48 +145,35 @@ fn die_bad_site(ret: u64, nr: u64) -> ! {
     }
 }
 
-/// The registers of one hooked syscall, as pushed by `shl_hook_entry`.
-#[repr(C)]
-pub struct Frame {
-    /// Syscall number.
-    pub nr: u64,
-    /// Arguments in syscall order: rdi, rsi, rdx, r10, r8, r9.
-    pub args: [u64; 6],
+/// Kills the process: no memory for a thread's hook stack.
+#[no_mangle]
+extern "C" fn shl_die_no_stack() -> ! {
+    say(b"syscallhook: cannot map a hook stack for this thread; aborting\n");
+    sys(NR_EXIT_GROUP, [127, 0, 0, 0, 0, 0]);
+    loop {
+        core::hint::spin_loop();
+    }
 }
 
-/// Called by `shl_hook_entry` for every hooked syscall.
+/// Test and benchmark use only: adds `addr` to the rewritten-site table
+/// without patching anything, so that a program that maps its own page
+/// (a benchmark of the entry) may `call *%rax` into `shl_hook_entry` from
+/// a `ff d0` at `addr`. Never call it in a real program: it makes a call
+/// from `addr` look like a rewritten syscall. Returns whether `addr` is in
+/// the table.
 #[no_mangle]
-extern "C" fn shl_dispatch(frame: &Frame, ret_addr: u64) -> i64 {
-    if !patch::is_site(ret_addr.wrapping_sub(2)) {
-        die_bad_site(ret_addr, frame.nr);
+pub extern "C" fn syscallhook_bench_mark_site(addr: u64) -> bool {
+    let n = patch::shl_site_set.len();
+    let mut i = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % n;
+    for _ in 0..n {
+        match patch::shl_site_set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => break,
+            Err(a) if a == addr => break,
+            Err(_) => i = (i + 1) % n,
+        }
     }
-    let nr = frame.nr;
-    if let Some(c) = shl_counts.get(nr as usize) {
-        c.fetch_add(1, Ordering::Relaxed);
-    }
-    let mut args = frame.args;
-    if nr as i64 == NR_EXIT_GROUP || nr as i64 == NR_EXIT {
-        // These do not return: report now.
-        hooks::after(nr as i64, &frame.args, 0);
-        hooks::at_exit();
-    }
-    if let Some(result) = hooks::before(nr as i64, &mut args) {
-        return result;
-    }
-    let mut scratch = [0u64; 4];
-    if let Some(result) = protect_sigsys(nr as i64, &mut args, &mut scratch) {
-        return result;
-    }
-    // vfork through a hook frame on a shared stack cannot work: fork.
-    let real = if nr as i64 == NR_VFORK {
-        NR_FORK
-    } else {
-        nr as i64
-    };
-    let a = args.map(|x| x as i64);
-    let ret = sys(real, a);
-    hooks::after(nr as i64, &args, ret);
-    ret
+    patch::is_site(addr)
 }
 
 /// Number of syscalls hooked so far (for tests and the C API).
@@ -229,7 +212,7 @@ fn install_page() -> Result<(), &'static str> {
         return Err("cannot open /dev/zpoline");
     }
     let mut cfg = ZpolineCfg {
-        hook: entry::shl_hook_entry as *const () as u64,
+        hook: entry::shl_hook_entry_asm as *const () as u64,
         flags: 0,
         result: 0,
         sled_len: 0,
@@ -248,35 +231,12 @@ fn install_page() -> Result<(), &'static str> {
     }
 }
 
-/// `struct kernel_sigaction` for rt_sigaction.
-#[repr(C)]
-struct KSigaction {
-    handler: usize,
-    flags: u64,
-    restorer: usize,
-    mask: u64,
-}
-
-const SA_SIGINFO: u64 = 4;
-const SA_RESTORER: u64 = 0x0400_0000;
-const SA_ONSTACK: u64 = 0x0800_0000;
+/// Signal number of SIGSYS.
 const SIGSYS: i64 = 31;
 
 /// Installs the SIGSYS handler and switches SUD on for this thread.
 fn enable_sud() -> Result<(), &'static str> {
-    let sa = KSigaction {
-        handler: patch::on_sigsys as *const () as usize,
-        flags: SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
-        restorer: entry::shl_restorer as *const () as usize,
-        mask: 0,
-    };
-    if sys(
-        NR_RT_SIGACTION,
-        [SIGSYS, &sa as *const _ as i64, 0, 8, 0, 0],
-    ) != 0
-    {
-        return Err("rt_sigaction(SIGSYS)");
-    }
+    signals::install()?;
     let start = entry::shl_text_start as *const () as i64;
     let end = entry::shl_text_end as *const () as i64;
     const PR_SET_SYSCALL_USER_DISPATCH: i64 = 59;
@@ -288,7 +248,7 @@ fn enable_sud() -> Result<(), &'static str> {
             PR_SYS_DISPATCH_ON,
             start,
             end - start,
-            SELECTOR.as_ptr() as i64,
+            shl_selector.as_ptr() as i64,
             0,
         ],
     );
@@ -303,7 +263,16 @@ extern "C" fn init() {
     if std::env::var_os("SYSCALLHOOK_DISABLE").is_some() {
         return;
     }
+    // The fast path keeps the caller's status flags with lahf/sahf, which
+    // 64-bit mode has on every x86-64 CPU since 2006 (CPUID LAHF-SAHF).
+    if core::arch::x86_64::__cpuid(0x8000_0001).ecx & 1 == 0 {
+        say(b"syscallhook: the CPU lacks LAHF/SAHF in 64-bit mode; syscalls are not hooked\n");
+        return;
+    }
     hooks::configure();
+    thread::init_xstate();
+    shl_table_pid.store(sys(NR_GETPID, [0; 6]) as u64, Ordering::Relaxed);
+    dispatch::refresh_classes();
     let fd = sys(NR_FCNTL, [2, F_DUPFD_CLOEXEC, 900, 0, 0, 0]);
     if fd >= 0 {
         OUT_FD.store(fd, Ordering::Relaxed);
@@ -315,10 +284,22 @@ extern "C" fn init() {
             return;
         }
     }
+    let verbose = std::env::var_os("SYSCALLHOOK_VERBOSE").is_some();
+    if verbose {
+        let x = &thread::shl_xstate;
+        let mode = ["fxsave", "xsave", "xsavec"][x.mode.load(Ordering::Relaxed) as usize % 3];
+        let xcr0 = u64::from(x.xcr0[0].load(Ordering::Relaxed))
+            | u64::from(x.xcr0[1].load(Ordering::Relaxed)) << 32;
+        let size = x.size.load(Ordering::Relaxed);
+        say(format!(
+            "syscallhook: slow path saves with {mode}, mask {xcr0:#x}, area {size} bytes\n"
+        )
+        .as_bytes());
+    }
     let eager = std::env::var("SYSCALLHOOK_MODE").is_ok_and(|m| m == "eager");
     if eager {
         let n = patch::rewrite_all_executable();
-        if std::env::var_os("SYSCALLHOOK_VERBOSE").is_some() {
+        if verbose {
             say(format!("syscallhook: eager mode rewrote {n} sites\n").as_bytes());
         }
     }

@@ -450,37 +450,6 @@ pub fn rewrite(site: u64) -> bool {
     rewrite_sorted(&[site]) == 1
 }
 
-/// `ucontext_t` register indices (x86-64 `REG_*`).
-const REG_RIP: usize = 16;
-/// Offset of `uc_mcontext.gregs` in `ucontext_t`.
-const GREGS_OFFSET: usize = 40;
-
-/// SIGSYS handler: a `syscall` outside the library trapped. Rewrite the site
-/// and execute it again (now through the hook).
-pub extern "C" fn on_sigsys(_sig: i32, _info: *mut u8, ctx: *mut u8) {
-    // SAFETY: the kernel passes a valid ucontext; gregs are 23 i64s at a
-    // fixed offset on x86-64.
-    let gregs = unsafe { &mut *(ctx.add(GREGS_OFFSET) as *mut [u64; 23]) };
-    let site = gregs[REG_RIP].wrapping_sub(2);
-    if rewrite(site) {
-        gregs[REG_RIP] = site;
-        return;
-    }
-    emulate(gregs);
-}
-
-/// The slow path for a site that cannot be rewritten: perform the syscall
-/// from here and set its result.
-fn emulate(g: &mut [u64; 23]) {
-    // REG_ indices: R8=0 R9=1 R10=2 RDI=8 RSI=9 RDX=12 RAX=13.
-    let nr = g[13] as i64;
-    crate::shl_counts
-        .get(nr as usize)
-        .map(|c| c.fetch_add(1, Ordering::Relaxed));
-    let a = [g[8], g[9], g[12], g[2], g[0], g[1]].map(|x| x as i64);
-    g[13] = sys(nr, a) as u64;
-}
-
 /// Eager mode: at load, rewrites the `syscall`s of every loaded object
 /// (except this library and the vDSO) that the same analysis accepts,
 /// finding them by decoding each function the object's `.eh_frame_hdr`

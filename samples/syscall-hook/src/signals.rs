@@ -1,0 +1,277 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The SIGSYS handler: Syscall User Dispatch reports a `syscall` that is
+//! not rewritten yet; the handler rewrites it or emulates it. Other SIGSYS
+//! (seccomp `SECCOMP_RET_TRAP`, `kill -SYS`) go to the program's own
+//! SIGSYS action, which the library keeps (see `dispatch::protect_sigsys`).
+//!
+//! The handler runs with every signal blocked (`sa_mask` full), so a
+//! nested signal cannot reach a not-yet-rewritten site while the patcher
+//! holds its lock. It allocates nothing and takes no lock but the
+//! patcher's. Its Rust part runs on the thread's hook stack
+//! (`shl_sigsys_entry`): the kernel's frame may be on a small
+//! `sigaltstack` (Rust's own is 8 KiB) or a small program stack.
+//!
+//! * `0f 05` (`syscall`): `patch::rewrite(site)`, then re-execute the site
+//!   (now `call *%rax`, through the hook). If the patcher refuses the site,
+//!   emulate: run the same dispatch as the hook (counter, callbacks,
+//!   SIGSYS protection) and set rax. Calls that must not run inside a
+//!   signal handler are redirected instead: the process-creating ones
+//!   (the child would start inside the handler) go to `shl_sud_spawn`,
+//!   rt_sigreturn to `shl_sud_sigreturn`, exit (which frees the hook
+//!   stack this handler runs on) to `shl_sud_exit`: library asm that runs
+//!   after the handler returned, with the site's registers.
+//! * i386 syscalls (`si_arch` = `AUDIT_ARCH_I386`): `int $0x80` runs with
+//!   the i386 ABI (number in eax, arguments in ebx ecx edx esi edi ebp),
+//!   executed with `int $0x80` from library text, and returns to the next
+//!   instruction. Neither counted nor passed to callbacks: the numbers are
+//!   i386's. `sysenter` is left to the kernel's semantics: the kernel has
+//!   already replaced rip with its 32-bit vDSO landing pad (which a 64-bit
+//!   process does not have; on AMD, sysenter in long mode raises #UD and
+//!   never gets here), so the i386 syscall is made (sixth argument read
+//!   at esp, as the kernel does) and the context resumes where the kernel
+//!   would have resumed it. Such sites are never rewritten.
+
+use core::sync::atomic::Ordering;
+
+use crate::dispatch::{self, PROGRAM_SIGSYS, SIGSYS_BIT};
+use crate::entry::{self, sys};
+use crate::{patch, SIGSYS};
+
+/// `si_code` of a SIGSYS from Syscall User Dispatch.
+const SYS_USER_DISPATCH: i32 = 2;
+/// `si_arch` of an i386 syscall (`int $0x80`, `sysenter`).
+const AUDIT_ARCH_I386: u32 = 0x4000_0003;
+/// `si_code` of a SIGSYS from seccomp `SECCOMP_RET_TRAP`.
+const SYS_SECCOMP: i32 = 1;
+
+/// `ucontext_t` register indices (x86-64 `REG_*`).
+mod reg {
+    pub const R8: usize = 0;
+    pub const R9: usize = 1;
+    pub const R10: usize = 2;
+    pub const R11: usize = 3;
+    pub const RDI: usize = 8;
+    pub const RSI: usize = 9;
+    pub const RBP: usize = 10;
+    pub const RBX: usize = 11;
+    pub const RDX: usize = 12;
+    pub const RAX: usize = 13;
+    pub const RCX: usize = 14;
+    pub const RSP: usize = 15;
+    pub const RIP: usize = 16;
+    pub const EFL: usize = 17;
+}
+/// Offset of `uc_mcontext.gregs` in `ucontext_t`.
+const GREGS_OFFSET: usize = 40;
+/// Offset of `uc_sigmask` in `ucontext_t`.
+const SIGMASK_OFFSET: usize = 296;
+
+const NR_RT_SIGACTION: i64 = 13;
+const NR_RT_SIGPROCMASK: i64 = 14;
+const NR_GETPID: i64 = 39;
+const NR_GETTID: i64 = 186;
+const NR_TGKILL: i64 = 234;
+const SIG_UNBLOCK: i64 = 1;
+const SIG_SETMASK: i64 = 2;
+const SA_SIGINFO: u64 = 4;
+const SA_ONSTACK: u64 = 0x0800_0000;
+const SA_RESTORER: u64 = 0x0400_0000;
+const SA_NODEFER: u64 = 0x4000_0000;
+const SA_RESETHAND: u64 = 0x8000_0000;
+
+/// `struct kernel_sigaction` for rt_sigaction.
+#[repr(C)]
+struct KSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
+/// Installs the library's SIGSYS handler (every signal blocked while it
+/// runs) and makes sure SIGSYS is not blocked in this thread.
+pub fn install() -> Result<(), &'static str> {
+    let sa = KSigaction {
+        handler: entry::shl_sigsys_entry as *const () as usize,
+        flags: SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
+        restorer: entry::shl_restorer as *const () as usize,
+        mask: !0,
+    };
+    let sa_ptr = &sa as *const KSigaction as i64;
+    if sys(NR_RT_SIGACTION, [SIGSYS, sa_ptr, 0, 8, 0, 0]) != 0 {
+        return Err("rt_sigaction(SIGSYS)");
+    }
+    unblock_sigsys();
+    Ok(())
+}
+
+/// Unblocks SIGSYS in this thread.
+pub fn unblock_sigsys() {
+    let set = SIGSYS_BIT;
+    let p = &set as *const u64 as i64;
+    sys(NR_RT_SIGPROCMASK, [SIG_UNBLOCK, p, 0, 8, 0, 0]);
+}
+
+/// The handler (`SA_SIGINFO`), called by `shl_sigsys_entry` on the
+/// thread's hook stack: the program's sigaltstack or interrupted stack may
+/// be too small for the patcher's analysis.
+#[no_mangle]
+extern "C" fn shl_on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
+    // SAFETY: the kernel passes a valid siginfo; si_code is the int at 8.
+    let code = unsafe { (info.add(8) as *const i32).read() };
+    if code != SYS_USER_DISPATCH {
+        chain(sig, info, ctx, code);
+        return;
+    }
+    // SAFETY: the kernel passes a valid ucontext; gregs are 23 u64s at a
+    // fixed offset on x86-64, and nothing else refers to them now.
+    let g = unsafe { &mut *(ctx.add(GREGS_OFFSET) as *mut [u64; 23]) };
+    // SAFETY: si_arch (u32) is at offset 28 of a SIGSYS siginfo.
+    let arch = unsafe { (info.add(28) as *const u32).read() };
+    if arch == AUDIT_ARCH_I386 {
+        // int $0x80 (rip = the next instruction) or sysenter (the kernel
+        // already set rip to its 32-bit vDSO landing pad): emulate the
+        // i386 syscall and leave rip where the kernel put it.
+        let site = g[reg::RIP].wrapping_sub(2);
+        // SAFETY: rip - 2 of an int $0x80 is the executed instruction; for
+        // sysenter the landing pad lies in the vDSO. Both are mapped
+        // readable, unless execute-only (then this faults, loudly).
+        let int80 = unsafe { (site as *const [u8; 2]).read_unaligned() } == [0xcd, 0x80];
+        emulate_i386(g, !int80);
+        return;
+    }
+    let site = g[reg::RIP].wrapping_sub(2);
+    if patch::rewrite(site) {
+        g[reg::RIP] = site; // execute it again, as call *%rax
+        return;
+    }
+    emulate(g);
+}
+
+/// The slow path for a `syscall` site the patcher did not rewrite.
+fn emulate(g: &mut [u64; 23]) {
+    let nr = g[reg::RAX] as i64;
+    dispatch::count(nr);
+    match nr {
+        15 => {
+            // rt_sigreturn with the site's rsp, after this handler returns.
+            g[reg::RIP] = entry::shl_sud_sigreturn as *const () as u64;
+            return;
+        }
+        60 => {
+            // exit: frees the thread's hook stack, which this handler may
+            // be running on, so after the handler returned.
+            g[reg::RIP] = entry::shl_sud_exit as *const () as u64;
+            return;
+        }
+        56 | 57 | 58 | 435 => {
+            // Create the child from library asm, after this handler
+            // returns, so that it does not start inside the handler.
+            g[reg::RCX] = g[reg::RIP];
+            g[reg::RIP] = entry::shl_sud_spawn as *const () as u64;
+            return;
+        }
+        _ => {}
+    }
+    let args = [
+        g[reg::RDI],
+        g[reg::RSI],
+        g[reg::RDX],
+        g[reg::R10],
+        g[reg::R8],
+        g[reg::R9],
+    ];
+    g[reg::RAX] = dispatch::run(nr, &args, true) as u64;
+    // As the syscall instruction leaves them.
+    g[reg::RCX] = g[reg::RIP];
+    g[reg::R11] = g[reg::EFL];
+}
+
+/// `int $0x80` / `sysenter` with the i386 ABI.
+fn emulate_i386(g: &mut [u64; 23], sysenter: bool) {
+    let low = |r: usize| g[r] & 0xffff_ffff;
+    let mut ebp = low(reg::RBP);
+    if sysenter {
+        // The sixth argument is on the user stack at esp.
+        // SAFETY: the kernel would read it there too; a bad esp faults
+        // (the kernel would return -EFAULT).
+        ebp = u64::from(unsafe { (low(reg::RSP) as *const u32).read_unaligned() });
+    }
+    let mut r = [
+        low(reg::RAX),
+        low(reg::RBX),
+        low(reg::RCX),
+        low(reg::RDX),
+        low(reg::RSI),
+        low(reg::RDI),
+        ebp,
+    ];
+    // SAFETY: `r` is a valid array; the syscall's arguments are the site's.
+    unsafe { entry::shl_int80(&mut r) };
+    g[reg::RAX] = r[0];
+}
+
+/// A SIGSYS that is not from SUD: run the program's own action, with its
+/// flags and mask, as the kernel would have.
+fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
+    let handler = PROGRAM_SIGSYS[0].load(Ordering::Acquire);
+    let flags = PROGRAM_SIGSYS[1].load(Ordering::Acquire);
+    let mask = PROGRAM_SIGSYS[3].load(Ordering::Acquire);
+    // A seccomp trap is forced: an ignored SIGSYS kills, as in the kernel.
+    if handler == 0 || (handler == 1 && code == SYS_SECCOMP) {
+        default_action();
+        return;
+    }
+    if handler == 1 {
+        return; // SIG_IGN
+    }
+    if flags & SA_RESETHAND != 0 {
+        PROGRAM_SIGSYS[0].store(0, Ordering::Release);
+    }
+    // The program's handler runs with the interrupted mask | sa_mask | the
+    // signal, as the kernel would run it, but never with SIGSYS blocked:
+    // its own syscalls may reach sites that are not rewritten yet.
+    // SAFETY: uc_sigmask is at a fixed offset of the kernel's ucontext.
+    let old = unsafe { (ctx.add(SIGMASK_OFFSET) as *const u64).read() };
+    let mut m = old | mask;
+    if flags & SA_NODEFER == 0 {
+        m |= 1 << (sig - 1);
+    }
+    m &= !SIGSYS_BIT;
+    sys(
+        NR_RT_SIGPROCMASK,
+        [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0],
+    );
+    if flags & SA_SIGINFO != 0 {
+        // SAFETY: the program registered this as a SA_SIGINFO handler.
+        let f: extern "C" fn(i32, *mut u8, *mut u8) = unsafe { core::mem::transmute(handler) };
+        f(sig, info, ctx);
+    } else {
+        // SAFETY: the program registered this as a plain handler.
+        let f: extern "C" fn(i32) = unsafe { core::mem::transmute(handler) };
+        f(sig);
+    }
+    // Returning restores the interrupted mask (rt_sigreturn).
+}
+
+/// SIGSYS's default action: terminate with a core dump. Re-raised with the
+/// default disposition, then our handler back for the (unlikely) case the
+/// process survives.
+fn default_action() {
+    let dfl = KSigaction {
+        handler: 0,
+        flags: SA_RESTORER,
+        restorer: entry::shl_restorer as *const () as usize,
+        mask: 0,
+    };
+    sys(
+        NR_RT_SIGACTION,
+        [SIGSYS, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
+    );
+    let pid = sys(NR_GETPID, [0; 6]);
+    let tid = sys(NR_GETTID, [0; 6]);
+    sys(NR_TGKILL, [pid, tid, SIGSYS, 0, 0, 0]);
+    unblock_sigsys(); // delivered now: the process dies here
+    let _ = install();
+}
