@@ -76,8 +76,8 @@ static REWRITTEN: AtomicU64 = AtomicU64::new(0);
 /// Number of sites refused, per [`Refusal`].
 static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 
-/// Serialises rewrites; see the file header.  Holds the holder's thread
-/// id (0: free).
+/// Serialises rewrites; see the file header.  Holds the holder's process
+/// id << 32 | thread id (0: free).
 static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
 
 /// JIT code (no loaded object): the analysis starts at the start of the
@@ -142,6 +142,7 @@ fn in_library(addr: u64) -> bool {
     (start..end).contains(&addr)
 }
 
+const NR_GETPID: i64 = 39;
 const NR_GETTID: i64 = 186;
 
 /// The spin lock, held for the life of the guard.
@@ -150,14 +151,20 @@ struct Locked;
 impl Locked {
     /// Takes the lock; None if this very thread already holds it (a signal
     /// that interrupted a rewrite, or a fork handler of another library
-    /// between our prepare and child/parent handlers): the caller then
-    /// leaves the site on SUD this time rather than deadlock.
+    /// between our prepare and child/parent handlers), or if a thread of
+    /// another process holds it: a fork child inherits the lock taken by
+    /// the parent's `before_fork` until its own `after_fork` runs, and its
+    /// first syscalls (glibc's `_Fork` sets the robust list in the child)
+    /// trap before that; a `vfork` child shares the parent's memory and
+    /// lock. The caller then leaves the site on SUD this time rather than
+    /// wait for a holder that cannot release it.
     fn new() -> Option<Self> {
-        let me = sys(NR_GETTID, [0; 6]);
+        let pid = sys(NR_GETPID, [0; 6]);
+        let me = pid << 32 | sys(NR_GETTID, [0; 6]);
         loop {
             match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => return Some(Locked),
-                Err(holder) if holder == me => return None,
+                Err(holder) if holder == me || holder >> 32 != pid => return None,
                 Err(_) => core::hint::spin_loop(),
             }
         }
