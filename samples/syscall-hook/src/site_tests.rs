@@ -219,12 +219,22 @@ extern "C" {
         handle: *mut core::ffi::c_void,
         name: *const core::ffi::c_char,
     ) -> *mut core::ffi::c_void;
+    fn dlopen(file: *const core::ffi::c_char, mode: i32) -> *mut core::ffi::c_void;
 }
+
+/// `dlopen` modes.
+const RTLD_LAZY: i32 = 1;
+const RTLD_NOLOAD: i32 = 4;
 
 /// The bounds and the code of the libc function `name` of this process.
 fn libc_function(name: &core::ffi::CStr) -> (u64, &'static [u8]) {
-    // SAFETY: RTLD_DEFAULT (null) and a C string.
-    let f = unsafe { dlsym(core::ptr::null_mut(), name.as_ptr()) } as u64;
+    // libc's own definition: this crate exports `syscall` too (entry.rs),
+    // which RTLD_DEFAULT would find first in the test binary.
+    // SAFETY: C strings; RTLD_NOLOAD only returns the already loaded libc.
+    let libc = unsafe { dlopen(c"libc.so.6".as_ptr(), RTLD_LAZY | RTLD_NOLOAD) };
+    assert!(!libc.is_null(), "libc.so.6 is loaded");
+    // SAFETY: a handle from dlopen and a C string.
+    let f = unsafe { dlsym(libc, name.as_ptr()) } as u64;
     assert_ne!(f, 0, "{name:?} not found");
     let obj = bounds::find_object(f).expect("libc is a loaded object");
     assert_ne!(obj.eh_frame_hdr, 0, "libc has a .eh_frame_hdr");
