@@ -69,16 +69,21 @@ static char buf;
 /*
  * The sites: site_N is `mov $N, %eax; syscall; ret` (arguments stay in
  * rdi, rsi, rdx as the C caller put them), the kind of site the library
- * rewrites; page_N is the same site already rewritten (`call *%rax`, into
+ * rewrites: a constant number, unwind info (CFI) that gives the library
+ * the function's bounds, and two bytes inside one cache line; page_N is the same site already rewritten (`call *%rax`, into
  * the page at address N).  empty_fn returns at once (the call's own cost).
  * hb_hook passes a call through (`syscall; ret`); hb_ret returns at once.
  */
 #define SITES(n)						\
+	".p2align 4\n"			/* syscall at +5: one cache line */ \
 	".globl site_" #n "\n"					\
+	".type site_" #n ", @function\n"			\
 	"site_" #n ":\n\t"					\
+	".cfi_startproc\n\t"		/* an FDE: the library's bounds */ \
 	"mov $" #n ", %eax\n\t"		/* the number: constant */ \
 	"syscall\n\t"						\
-	"ret\n"							\
+	"ret\n\t"						\
+	".cfi_endproc\n"					\
 	".globl page_" #n "\n"					\
 	"page_" #n ":\n\t"					\
 	"mov $" #n ", %eax\n\t"					\
