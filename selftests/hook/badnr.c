@@ -17,15 +17,17 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 int main(int argc, char **argv)
 {
 	static const long bad[] = { -1, 600, 4095, 1L << 30, 513, 520, 528 };
-	unsigned i, k;
+	unsigned int i, k;
 	int wrong = 0;
 
 	if (argc > 1 && !strcmp(argv[1], "39") && syscall(39) != getpid())
 		wrong++;
-	for (k = 0; k < sizeof(bad) / sizeof(bad[0]); k++)
+	for (k = 0; k < ARRAY_SIZE(bad); k++)
 		for (i = 0; i < 100; i++) {
 			long r;
 

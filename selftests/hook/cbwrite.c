@@ -13,7 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static int callback(long nr, long *args, long *result)
+#include "syscallhook.h"
+
+static int callback(long nr, long args[6], long *result)
 {
 	(void)args;
 	(void)result;
@@ -26,16 +28,17 @@ static int callback(long nr, long *args, long *result)
 
 int main(void)
 {
-	void (*reg)(int (*)(long, long *, long *)) =
-		(void (*)(int (*)(long, long *, long *)))dlsym(RTLD_DEFAULT,
-							      "syscallhook_register");
+	/* The library's API, from its header (tools/lib/syscallhook). */
+	void (*reg)(syscallhook_fn) = (void (*)(syscallhook_fn))dlsym(RTLD_DEFAULT,
+								       "syscallhook_register");
+	syscallhook_fn check = callback;
 	int i;
 
 	if (!reg) {
 		printf("cbwrite: syscallhook_register not found (not preloaded?)\n");
 		return 1;
 	}
-	reg(callback);
+	reg(check);
 	for (i = 0; i < 10; i++)
 		getppid();
 	(void)!write(1, "cbwrite: done\n", 14);

@@ -31,8 +31,10 @@ struct st {
 struct st in, out;
 void *out_ptr, *after_site, *after_site2;
 
-/* probe(in, out) and probe_straddle(in, out): the same body; the second
- * puts its syscall across a 64-byte boundary. */
+/*
+ * probe(in, out) and probe_straddle(in, out): the same body; the second
+ * puts its syscall across a 64-byte boundary.
+ */
 #define PROBE(name, align, nr)						\
 	".globl " #name "\n" #name ":\n"				\
 	"push %rbx; push %rbp; push %r12; push %r13; push %r14; push %r15\n" \
@@ -92,7 +94,7 @@ void probe(struct st *i, struct st *o);
 void probe_straddle(struct st *i, struct st *o);
 long probe_nr = 39;	/* writable data: not a constant the patcher can see */
 asm(".text\n" PROBE(probe, "", "mov $39, %eax")
-    PROBE(probe_straddle, ".p2align 6\n .skip 63, 0x90\n", "mov probe_nr(%rip), %rax"));
+	PROBE(probe_straddle, ".p2align 6\n .skip 63, 0x90\n", "mov probe_nr(%rip), %rax"));
 
 /* AVX-512: zmm0-31 and k1-7 across getpid. */
 static uint8_t zin[32][64], zout[32][64];
@@ -100,20 +102,20 @@ static uint64_t kin[8], kout[8];
 void probe512(void);
 asm(".text\n.globl probe512\nprobe512:\n"
 #define Z(n) "vmovdqu64 zin+64*" #n "(%rip), %zmm" #n "\n"
-    Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11) Z(12)
-    Z(13) Z(14) Z(15) Z(16) Z(17) Z(18) Z(19) Z(20) Z(21) Z(22) Z(23)
-    Z(24) Z(25) Z(26) Z(27) Z(28) Z(29) Z(30) Z(31)
+	Z(0) Z(1) Z(2) Z(3) Z(4) Z(5) Z(6) Z(7) Z(8) Z(9) Z(10) Z(11) Z(12)
+	Z(13) Z(14) Z(15) Z(16) Z(17) Z(18) Z(19) Z(20) Z(21) Z(22) Z(23)
+	Z(24) Z(25) Z(26) Z(27) Z(28) Z(29) Z(30) Z(31)
 #define K(n) "kmovq kin+8*" #n "(%rip), %k" #n "\n"
-    K(1) K(2) K(3) K(4) K(5) K(6) K(7)
-    "mov $39, %eax\n syscall\n"
+	K(1) K(2) K(3) K(4) K(5) K(6) K(7)
+	"mov $39, %eax\n syscall\n"
 #define ZO(n) "vmovdqu64 %zmm" #n ", zout+64*" #n "(%rip)\n"
-    ZO(0) ZO(1) ZO(2) ZO(3) ZO(4) ZO(5) ZO(6) ZO(7) ZO(8) ZO(9) ZO(10)
-    ZO(11) ZO(12) ZO(13) ZO(14) ZO(15) ZO(16) ZO(17) ZO(18) ZO(19) ZO(20)
-    ZO(21) ZO(22) ZO(23) ZO(24) ZO(25) ZO(26) ZO(27) ZO(28) ZO(29) ZO(30)
-    ZO(31)
+	ZO(0) ZO(1) ZO(2) ZO(3) ZO(4) ZO(5) ZO(6) ZO(7) ZO(8) ZO(9) ZO(10)
+	ZO(11) ZO(12) ZO(13) ZO(14) ZO(15) ZO(16) ZO(17) ZO(18) ZO(19) ZO(20)
+	ZO(21) ZO(22) ZO(23) ZO(24) ZO(25) ZO(26) ZO(27) ZO(28) ZO(29) ZO(30)
+	ZO(31)
 #define KO(n) "kmovq %k" #n ", kout+8*" #n "(%rip)\n"
-    KO(1) KO(2) KO(3) KO(4) KO(5) KO(6) KO(7)
-    "vzeroupper\n ret\n");
+	KO(1) KO(2) KO(3) KO(4) KO(5) KO(6) KO(7)
+	"vzeroupper\n ret\n");
 
 static int bad;
 static const uint64_t FLAGS_SET = 0xcd5;	/* CF PF AF ZF SF DF OF */

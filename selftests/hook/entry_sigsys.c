@@ -25,6 +25,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static volatile int seccomp_traps, raised;
 
 static void on_sys(int sig, siginfo_t *si, void *uc)
@@ -48,7 +50,7 @@ static int trap_getppid(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(f) / sizeof(f[0]), f };
+	struct sock_fprog prog = { ARRAY_SIZE(f), f };
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
 		return -1;
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
 		ok = 0;
 	}
 	{
-		char *args[] = { "/bin/true", NULL };
+		static char *const args[] = { "/bin/true", NULL };
 		posix_spawnattr_t at;
 		sigset_t def;
 		pid_t pid;

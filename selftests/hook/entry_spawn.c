@@ -36,21 +36,21 @@ long sud_vfork(void);
 long sud_clone(long flags, void *stack);
 void clone_child(void);
 asm(".text\n"
-    ".p2align 6\n sud_fork:\n .skip 56, 0x90\n"
-    " mov nr_fork(%rip), %rax\n syscall\n ret\n"	/* syscall at 63 mod 64 */
-    ".p2align 6\n sud_vfork:\n .skip 55, 0x90\n"
-    " pop %rdi\n mov nr_vfork(%rip), %rax\n syscall\n"	/* glibc's way: the return */
-    " push %rdi\n ret\n"				/* address off the stack */
-    ".p2align 6\n sud_clone:\n .skip 56, 0x90\n"
-    " mov nr_clone(%rip), %rax\n syscall\n test %rax, %rax\n jnz 1f\n"
-    " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
-    "1: ret\n"
-    ".p2align 6\n sud_exit:\n .skip 54, 0x90\n"		/* exit(0) of this thread */
-    " xor %edi, %edi\n mov nr_exit(%rip), %rax\n syscall\n ud2\n"
-    ".p2align 4\n raw_clone3:\n"			/* an ordinary, rewritten site */
-    " mov $435, %eax\n syscall\n test %rax, %rax\n jnz 2f\n"
-    " call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
-    "2: ret\n");
+	".p2align 6\n sud_fork:\n .skip 56, 0x90\n"
+	" mov nr_fork(%rip), %rax\n syscall\n ret\n"		/* syscall at 63 mod 64 */
+	".p2align 6\n sud_vfork:\n .skip 55, 0x90\n"
+	" pop %rdi\n mov nr_vfork(%rip), %rax\n syscall\n"	/* glibc's way: the return */
+	" push %rdi\n ret\n"					/* address off the stack */
+	".p2align 6\n sud_clone:\n .skip 56, 0x90\n"
+	" mov nr_clone(%rip), %rax\n syscall\n test %rax, %rax\n jnz 1f\n"
+	" call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
+	"1: ret\n"
+	".p2align 6\n sud_exit:\n .skip 54, 0x90\n"		/* exit(0) of this thread */
+	" xor %edi, %edi\n mov nr_exit(%rip), %rax\n syscall\n ud2\n"
+	".p2align 4\n raw_clone3:\n"				/* an ordinary, rewritten site */
+	" mov $435, %eax\n syscall\n test %rax, %rax\n jnz 2f\n"
+	" call clone_child\n mov $60, %eax\n xor %edi, %edi\n syscall\n"
+	"2: ret\n");
 long raw_clone3(void *args, unsigned long size);
 
 static void *worker(void *arg)
@@ -189,8 +189,10 @@ int main(int argc, char **argv)
 		if (after - before > 16384)
 			return 18;
 	} else if (!strcmp(mode, "churn")) {
-		/* 500 threads one after the other, each through the slow path
-		 * (rt_sigprocmask): their hook stacks must not pile up. */
+		/*
+		 * 500 threads one after the other, each through the slow path
+		 * (rt_sigprocmask): their hook stacks must not pile up.
+		 */
 		long before = vm_kb(), after, i;
 		pthread_t t;
 
@@ -204,8 +206,10 @@ int main(int argc, char **argv)
 		if (after - before > 16384)
 			return 14;
 	} else if (!strcmp(mode, "clone3") || !strcmp(mode, "clone3big")) {
-		/* struct clone_args, 88 bytes, or 256 with a zero tail (the
-		 * kernel accepts it: fields it does not know must be 0). */
+		/*
+		 * struct clone_args, 88 bytes, or 256 with a zero tail (the
+		 * kernel accepts it: fields it does not know must be 0).
+		 */
 		unsigned long long args[32] = { 0 };
 		size_t sz = 1 << 16;
 		char *stk = malloc(sz);

@@ -19,12 +19,12 @@ static const char *perms(void *p)
 	unsigned long a, b, addr = (unsigned long)p;
 	FILE *f = fopen("/proc/self/maps", "r");
 
-	strcpy(out, "none");
-	while (f && fgets(line, sizeof(line), f))
+	memcpy(out, "none", sizeof("none"));
+	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx %4s", &a, &b, out) == 3 && addr >= a && addr < b)
 			break;
-		else
-			strcpy(out, "none");
+		memcpy(out, "none", sizeof("none"));
+	}
 	if (f)
 		fclose(f);
 	return out;
@@ -36,14 +36,15 @@ int main(void)
 	static const unsigned char getppid_code[] = { 0xb8, 110, 0, 0, 0, 0x0f, 0x05, 0xc3 };
 	unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	long (*f)(void) = (long (*)(void))p, (*g)(void) = (long (*)(void))(p + 256);
+	long (*f)(void) = (long (*)(void))p;
+	long (*g)(void) = (long (*)(void))&p[256];
 	int i, bad = 0;
 	char before[8];
 
 	if (p == MAP_FAILED)
 		return 2;
 	memcpy(p, getpid_code, sizeof(getpid_code));
-	strcpy(before, perms(p));
+	snprintf(before, sizeof(before), "%s", perms(p));
 	for (i = 0; i < 100; i++)
 		bad += f() != getpid();
 	/* The JIT writes again: new code over the old site, and more. */

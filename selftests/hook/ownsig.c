@@ -24,6 +24,8 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 static sigjmp_buf env;
 static volatile int segv, trap, sys_ok, sys_other, wrong;
 static pid_t parent;
@@ -68,7 +70,7 @@ int main(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { sizeof(filter) / sizeof(filter[0]), filter };
+	struct sock_fprog prog = { ARRAY_SIZE(filter), filter };
 	struct sigaction sa = { 0 };
 	static volatile int answers;
 	volatile int *volatile null_ish = (volatile int *)8;

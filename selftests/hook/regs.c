@@ -24,6 +24,8 @@
 #include <unistd.h>
 #include <cpuid.h>
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 struct regstate {
 	uint64_t gpr[16];	/* rax rbx rcx rdx rsi rdi rbp rsp r8..r15 */
 	uint64_t flags;		/* 128 */
@@ -61,7 +63,7 @@ static char where[64];
 
 static void fill(struct regstate *s, uint64_t seed)
 {
-	unsigned i;
+	unsigned int i;
 	uint8_t *p = (uint8_t *)s;
 
 	for (i = 0; i < sizeof(*s); i++)
@@ -86,9 +88,9 @@ static int check(const struct regstate *in, const struct regstate *out, const ch
 		"rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15" };
 	char msg[160];
 	const char *bad = NULL;
-	unsigned i;
+	unsigned int i;
 
-	for (i = 0; i < sizeof(gprs) / sizeof(gprs[0]) && !bad; i++)
+	for (i = 0; i < ARRAY_SIZE(gprs) && !bad; i++)
 		if (in->gpr[gprs[i]] != out->gpr[gprs[i]])
 			bad = names[gprs[i]];
 	if (!bad && out->gpr[7] != out->rsp0)
@@ -163,7 +165,7 @@ static int callback(long nr, long *args, long *result)
 
 static int avx512_usable(void)
 {
-	unsigned a, b, c, d;
+	unsigned int a, b, c, d;
 	uint32_t lo, hi;
 
 	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d) || !(b & (1u << 16)))

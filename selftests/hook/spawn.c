@@ -17,7 +17,7 @@ extern char **environ;
 
 int main(void)
 {
-	char *argv[] = { "worker", NULL };
+	static char *const argv[] = { "worker", NULL };
 	int i, st, bad = 0;
 	pid_t pid = vfork();
 

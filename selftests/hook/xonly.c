@@ -34,12 +34,12 @@ static void perms(void *p, char out[8])
 	unsigned long a, b, addr = (unsigned long)p;
 	FILE *f = fopen("/proc/self/maps", "r");
 
-	strcpy(out, "none");
-	while (f && fgets(line, sizeof(line), f))
+	memcpy(out, "none", sizeof("none"));
+	while (f && fgets(line, sizeof(line), f)) {
 		if (sscanf(line, "%lx-%lx %4s", &a, &b, out) == 3 && addr >= a && addr < b)
 			break;
-		else
-			strcpy(out, "none");
+		memcpy(out, "none", sizeof("none"));
+	}
 	if (f)
 		fclose(f);
 }
