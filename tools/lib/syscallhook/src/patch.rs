@@ -457,6 +457,30 @@ pub fn rewrite(site: u64) -> bool {
     rewrite_sorted(&[site]) == 1
 }
 
+/// Runs `f` with every signal blocked in this thread, as [`rewrite`]
+/// requires, and restores the thread's mask after.
+fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
+    let all = u64::MAX;
+    let mut old = 0u64;
+    sys(
+        NR_RT_SIGPROCMASK,
+        [
+            0,
+            &all as *const u64 as i64,
+            &mut old as *mut u64 as i64,
+            8,
+            0,
+            0,
+        ],
+    );
+    let r = f();
+    sys(
+        NR_RT_SIGPROCMASK,
+        [2, &old as *const u64 as i64, 0, 8, 0, 0],
+    );
+    r
+}
+
 /// Eager mode: at load, rewrites the `syscall`s of every loaded object
 /// (except this library and the vDSO) that the same analysis accepts,
 /// finding them by decoding each function the object's `.eh_frame_hdr`
@@ -481,26 +505,8 @@ pub fn rewrite_all_executable() -> usize {
     }
     sites.sort_unstable();
     sites.dedup();
-    // Block every signal while the lock is held (see the file header).
-    let all = u64::MAX;
-    let mut old = 0u64;
-    sys(
-        NR_RT_SIGPROCMASK,
-        [
-            0,
-            &all as *const u64 as i64,
-            &mut old as *mut u64 as i64,
-            8,
-            0,
-            0,
-        ],
-    );
-    let n = rewrite_sorted(&sites);
-    sys(
-        NR_RT_SIGPROCMASK,
-        [2, &old as *const u64 as i64, 0, 8, 0, 0],
-    );
-    n
+    // Every signal blocked while the lock is held (see the file header).
+    with_signals_blocked(|| rewrite_sorted(&sites))
 }
 
 /// Patching statistics for tests and tools: `i = 0` is the number of sites
@@ -631,29 +637,6 @@ mod tests {
 
     const NR_MMAP: i64 = 9;
 
-    /// Runs `f` with every signal blocked, as `rewrite` requires.
-    fn blocked<T>(f: impl FnOnce() -> T) -> T {
-        let all = u64::MAX;
-        let mut old = 0u64;
-        sys(
-            NR_RT_SIGPROCMASK,
-            [
-                0,
-                &all as *const u64 as i64,
-                &mut old as *mut u64 as i64,
-                8,
-                0,
-                0,
-            ],
-        );
-        let r = f();
-        sys(
-            NR_RT_SIGPROCMASK,
-            [2, &old as *const u64 as i64, 0, 8, 0, 0],
-        );
-        r
-    }
-
     fn vma(addr: u64) -> Vma {
         let mut buf = [0u8; 4096];
         maps::find(addr, &mut buf).expect("maps").expect("mapped")
@@ -706,7 +689,10 @@ mod tests {
             site - before.start > 4096 && before.end - site > 4096,
             "not in the middle"
         );
-        assert!(blocked(|| rewrite(site)), "vhangup's site is rewritten");
+        assert!(
+            with_signals_blocked(|| rewrite(site)),
+            "vhangup's site is rewritten"
+        );
         assert_eq!(bytes(site), [0xff, 0xd0]);
         assert!(is_site(site));
         // Not split, same protection: one VMA, the same line.
@@ -714,7 +700,7 @@ mod tests {
         assert_eq!(vma(before.start), before);
         assert_eq!(vma(before.end - 1), before);
         // A second call finds it done.
-        assert!(blocked(|| rewrite(site)));
+        assert!(with_signals_blocked(|| rewrite(site)));
     }
 
     #[test]
@@ -722,7 +708,7 @@ mod tests {
         let p = jit(&GETPID, 0, 7);
         let before = vma(p);
         assert!(before.write && before.exec);
-        assert!(blocked(|| rewrite(p + 5)));
+        assert!(with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(bytes(p + 5), [0xff, 0xd0]);
         assert_eq!(vma(p), before, "an RWX page keeps PROT_WRITE");
     }
@@ -732,7 +718,7 @@ mod tests {
         let p = jit(&GETPID, 16, 5);
         let before = vma(p);
         assert!(!before.write && before.exec && before.read);
-        assert!(blocked(|| rewrite(p + 21)));
+        assert!(with_signals_blocked(|| rewrite(p + 21)));
         assert_eq!(bytes(p + 21), [0xff, 0xd0]);
         assert_eq!(vma(p), before, "an RX page is RX again");
     }
@@ -741,7 +727,7 @@ mod tests {
     fn jit_refusals_leave_the_bytes() {
         // mov %rdi,%rax; syscall; ret
         let p = jit(&[0x48, 0x89, 0xf8, 0x0f, 0x05, 0xc3], 0, 7);
-        assert!(!blocked(|| rewrite(p + 3)));
+        assert!(!with_signals_blocked(|| rewrite(p + 3)));
         assert_eq!(bytes(p + 3), [0x0f, 0x05]);
         assert!(!is_site(p + 3));
         // mov %rdi,-8(%rsp); mov $39,%eax; syscall; ret
@@ -749,11 +735,11 @@ mod tests {
             0x48, 0x89, 0x7c, 0x24, 0xf8, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3,
         ];
         let p = jit(&code, 0, 7);
-        assert!(!blocked(|| rewrite(p + 10)));
+        assert!(!with_signals_blocked(|| rewrite(p + 10)));
         assert_eq!(bytes(p + 10), [0x0f, 0x05]);
         // The two bytes straddle a cache line: mov at 58, syscall at 63.
         let p = jit(&GETPID, 58, 7);
-        assert!(!blocked(|| rewrite(p + 63)));
+        assert!(!with_signals_blocked(|| rewrite(p + 63)));
         assert_eq!(bytes(p + 63), [0x0f, 0x05]);
         // Refusals are counted and remembered.
         assert!(syscallhook_patch_stat(1 + Refusal::RaxUnknown as u32) >= 1);
@@ -777,7 +763,7 @@ mod tests {
                 std::thread::spawn(move || {
                     (0..32u64)
                         .map(|i| p + ((i * (2 * t + 1)) % 32) * 16 + 5)
-                        .all(|s| blocked(|| rewrite(s)))
+                        .all(|s| with_signals_blocked(|| rewrite(s)))
                 })
             })
             .collect();
@@ -794,14 +780,17 @@ mod tests {
     fn reentered_lock_leaves_the_site_on_sud() {
         let p = jit(&GETPID, 0, 7);
         let held = Locked::new().expect("the lock is free for this thread");
-        assert!(!blocked(|| rewrite(p + 5)), "no spinning on our own lock");
+        assert!(
+            !with_signals_blocked(|| rewrite(p + 5)),
+            "no spinning on our own lock"
+        );
         assert_eq!(bytes(p + 5), [0x0f, 0x05]);
         assert!(
             !contains(&REFUSED_SET, p + 5),
             "not a verdict: retried later"
         );
         drop(held);
-        assert!(blocked(|| rewrite(p + 5)));
+        assert!(with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(bytes(p + 5), [0xff, 0xd0]);
     }
 
@@ -810,7 +799,7 @@ mod tests {
         let p = jit(&GETPID, 0, 4);
         let before = vma(p);
         assert!(before.exec && !before.read && !before.write);
-        assert!(!blocked(|| rewrite(p + 5)));
+        assert!(!with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(vma(p), before, "still execute-only");
         assert_eq!(sys(NR_MPROTECT, [p as i64, 4096, 1, 0, 0, 0]), 0);
         assert_eq!(bytes(p + 5), [0x0f, 0x05]);
