@@ -13,9 +13,14 @@
 //!   and re-executes it. From then on the site costs a call, not a signal.
 //!   Nothing that merely looks like `0f 05` is ever touched, and JIT code is
 //!   covered the same way.
-//! * **eager** (`SYSCALLHOOK_MODE=eager`): at load, decode every executable
-//!   mapping with iced-x86 and rewrite each `syscall` found; SUD stays on
-//!   for anything the decoder missed.
+//! * **eager** (`SYSCALLHOOK_MODE=eager`): at load, decode every function
+//!   that the loaded objects' unwind tables (`.eh_frame_hdr`) list, from its
+//!   first byte, and rewrite each `syscall` the same analysis accepts (never
+//!   a sweep through data in `.text`); SUD stays on for everything else.
+//!
+//! Whether a site may be rewritten (a constant number below 512, no red
+//! zone, known function bounds, one cache line) is `site.rs`'s verdict;
+//! sites it refuses stay on the SUD path, which is correct for any number.
 //!
 //! `SYSCALLHOOK=count` prints a per-syscall table at exit,
 //! `SYSCALLHOOK=trace` prints every call. Programs and libraries can register
