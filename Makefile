@@ -27,11 +27,13 @@
 #                    zpoline 0660), modules-load.d entry, modprobe.d options
 #                    (zpoline_gid = gid of the zpoline group, if it exists)
 #   make install-lib libtrampfd and libtrampfd-ffi: headers, .so, .a and
-#                    libtrampfd.pc under PREFIX (default /usr/local)
+#                    libtrampfd.pc under PREFIX (default /usr/local); on
+#                    x86-64 also libsyscallhook.so, syscallhook.h and
+#                    libsyscallhook.pc
 #   Staging: DESTDIR=/tmp/root puts everything under /tmp/root (the module
 #   too, unless INSTALL_MOD_PATH says otherwise). Also UDEVRULESDIR,
 #   MODULESLOADDIR, MODPROBEDIR, ZPOLINE_GROUP, ZPOLINE_GID, LIBDIR,
-#   INCLUDEDIR (see scripts/install-config, tools/lib/trampfd/Makefile).
+#   INCLUDEDIR (see scripts/install-config, tools/lib/*/Makefile).
 
 LLVM ?= -19
 KDIR ?=
@@ -166,11 +168,15 @@ install-config:
 		ZPOLINE_GROUP="$(ZPOLINE_GROUP)" ZPOLINE_GID="$(ZPOLINE_GID)" \
 		bash scripts/install-config
 
-# PREFIX, LIBDIR and INCLUDEDIR reach tools/lib/trampfd's Makefile as they
-# are given; ldconfig only for a real (not staged) install as root.
+# PREFIX, LIBDIR and INCLUDEDIR reach tools/lib/trampfd's (and, on x86-64,
+# tools/lib/syscallhook's) Makefile as they are given; ldconfig only for a
+# real (not staged) install as root.
 install-lib:
 	@$(MAKE) -s -C tools/lib/trampfd O=$(CURDIR)/build/$(ARCH)/libtrampfd \
 		$(if $(DESTDIR),DESTDIR=$(abspath $(DESTDIR))) install
+	@$(if $(filter x86_64,$(ARCH)),$(MAKE) -s -C tools/lib/syscallhook \
+		O=$(CURDIR)/build/$(ARCH)/libsyscallhook \
+		$(if $(DESTDIR),DESTDIR=$(abspath $(DESTDIR))) install,:)
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v ldconfig >/dev/null; then \
 		ldconfig; fi
 

@@ -11,9 +11,9 @@
 # modules-load.d's modules load with `modprobe` from the installed
 # modules.dep, with modprobe.d's options; the udev rule's MODE/GROUP, applied
 # by udev_lite.awk (no udevd here), give the nodes their modes and groups;
-# ldconfig finds the library under PREFIX; the pkg-config-built programs
-# allocate closures as an unprivileged user. Exits with the number of
-# failures.
+# ldconfig finds the libraries under PREFIX; the pkg-config-built programs
+# allocate closures as an unprivileged user, and hook syscalls as a member
+# of the zpoline group. Exits with the number of failures.
 
 n=0
 failed=0
@@ -26,7 +26,7 @@ check() {
 }
 
 echo "TAP version 13"
-echo "1..11"
+echo "1..13"
 rel=$(uname -r)
 # Only the installed module: not the harness's own copy.
 rm -f /mod/trampfd.ko
@@ -88,5 +88,22 @@ check "pkg-config-built program (libtrampfd.so.1) allocates a closure as an unpr
 	su -s /bin/sh other -c /test/pc_closure
 check "pkg-config --static program allocates a closure as an unprivileged user" \
 	su -s /bin/sh other -c /test/pc_closure_static
+# The hook library: its API, linked through libsyscallhook.pc. A zpoline
+# member gets the page and the callback answers getppid(); anyone else runs
+# unhooked.
+check "ldconfig finds libsyscallhook.so.1 under PREFIX" \
+	sh -c 'ldconfig -p | grep -q "libsyscallhook.so.1 .*=> /usr/local/lib/libsyscallhook.so.1"'
+hook_pc() {
+	out=$(su -s /bin/sh user -c '/test/hook_pc active')
+	rc=$?
+	echo "# user: $out"
+	[ $rc = 0 ] || return 1
+	out=$(su -s /bin/sh other -c '/test/hook_pc inactive' 2>&1)
+	rc=$?
+	echo "# other: $out" | tr '\n' ' '
+	echo
+	[ $rc = 0 ]
+}
+check "pkg-config-built hook program: hooked in group zpoline, unhooked outside it" hook_pc
 check "modprobe -r trampfd unloads it" sh -c 'modprobe -r trampfd && [ ! -d /sys/module/trampfd ]'
 exit $failed
