@@ -142,21 +142,12 @@ impl FaultProvider for Trampfd {
                 // Unreachable: a vma exists only after `Config::map` succeeded.
                 return Err(FaultError::NoPage);
             };
-            let page =
+            let mut page =
                 Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO).map_err(|_| FaultError::Oom)?;
-            // Cannot fail: `render_page` writes inside the page only (host
-            // tests check every architecture's layout). If it ever did, it
-            // is a bug of ours: SIGBUS for the caller, a warning, no page.
-            let mut ok = true;
-            render_page::<Native>(PAGE_SIZE, code, data, |at, bytes| {
-                // SAFETY: the page is ours alone (not yet mapped anywhere),
-                // `bytes` is a valid slice, and `render_page` keeps
-                // `at + bytes.len() <= PAGE_SIZE`.
-                ok &= unsafe { page.write_raw(bytes.as_ptr(), at, bytes.len()) }.is_ok();
-            });
-            if !ok {
-                return Err(FaultError::Bug);
-            }
+            // In place, every byte, by code that cannot fail (`render_page`
+            // writes whole slots of a slice: no offsets to get wrong, no
+            // copy that could): the page is ours alone until `map`.
+            ffi::with_page_bytes(&mut page, |bytes| render_page::<Native>(bytes, code, data));
             ffi::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);

@@ -16,7 +16,7 @@ use kernel::{
     error::{to_result, Error, Result},
     fs::File,
     mm::Mm,
-    page::Page,
+    page::{Page, PAGE_SIZE},
 };
 
 /// The declarations, matching `helpers.h`.
@@ -68,6 +68,30 @@ pub(crate) fn task_size_max() -> u64 {
 pub(crate) fn get_page(page: &Page) {
     // SAFETY: `page` is a valid page for the duration of the borrow.
     unsafe { raw::trampfd_get_page(page.as_ptr()) }
+}
+
+/// Runs `f` on the `PAGE_SIZE` bytes of `page`, mapped into the kernel for
+/// the call (`kmap_local_page`: on 64-bit, the direct-map address). The
+/// exclusive borrow stands for what the slice needs: nothing else reads or
+/// writes the page meanwhile, as for a page the caller allocated and has
+/// not mapped anywhere yet.
+pub(crate) fn with_page_bytes<T>(page: &mut Page, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    // SAFETY: `page` is a valid page (type invariant of `Page`); the
+    // mapping lasts until the `kunmap_local` below, on this thread.
+    let addr = unsafe { bindings::kmap_local_page(page.as_ptr()) };
+    // SAFETY: `addr` maps the page's `PAGE_SIZE` bytes, readable and
+    // writable by the kernel, until `kunmap_local`, and the slice does not
+    // outlive this call. The `&mut` borrow of `page` makes the slice the
+    // only access to those bytes while it lives (the caller owns the page
+    // and no page table maps it). A page's bytes are always initialised
+    // memory for `u8`, which has no invalid values.
+    let bytes = unsafe { core::slice::from_raw_parts_mut(addr.cast::<u8>(), PAGE_SIZE) };
+    let r = f(bytes);
+    // SAFETY: undoes the `kmap_local_page` above. Local mappings nest:
+    // one that `f` made was unmapped before `f` returned, so this one is
+    // the innermost, as `kunmap_local` requires.
+    unsafe { bindings::kunmap_local(addr) };
+    r
 }
 
 /// Makes the instruction cache see what the kernel wrote into `page`.

@@ -17,10 +17,7 @@
 //! It also keeps the page lazy: a trampfd that is mapped but never called
 //! costs no page, and fork children fault the page in when they use it.
 
-use core::{
-    marker::PhantomData,
-    sync::atomic::{AtomicBool, Ordering},
-};
+use core::marker::PhantomData;
 use kernel::{bindings, mm::virt::VmaNew, page::Page, prelude::*};
 
 use crate::ffi;
@@ -46,16 +43,10 @@ pub enum FaultError {
     /// The address has no page (outside the object): `SIGBUS` for the task.
     NoPage,
     /// The page could not be allocated: the mm's out-of-memory handling.
+    /// The only failure of a provider that generates pages: generating them
+    /// has none (see `Trampfd::fault_page`).
     Oom,
-    /// A bug of the provider (for example, it could not generate the page
-    /// contents): `SIGBUS` for the task and a warning, once, in the kernel
-    /// log. Never `VM_FAULT_OOM`, which would run the OOM killer for
-    /// something more memory cannot fix.
-    Bug,
 }
-
-/// Whether [`FaultError::Bug`] has been reported (`WARN_ONCE` semantics).
-static BUG_REPORTED: AtomicBool = AtomicBool::new(false);
 
 /// An object that provides the pages of the mappings it is installed on.
 pub trait FaultProvider: Sync + Sized {
@@ -121,13 +112,6 @@ impl<T: FaultProvider> VmOps<T> {
                 bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t
             }
             Err(FaultError::Oom) => bindings::vm_fault_reason_VM_FAULT_OOM as bindings::vm_fault_t,
-            Err(FaultError::Bug) => {
-                if !BUG_REPORTED.swap(true, Ordering::Relaxed) {
-                    pr_err!("could not generate a page at fault time (a bug)\n");
-                    kernel::warn_on!(true);
-                }
-                bindings::vm_fault_reason_VM_FAULT_SIGBUS as bindings::vm_fault_t
-            }
         }
     }
 }

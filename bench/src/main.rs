@@ -27,7 +27,7 @@ use std::time::Instant;
 use trampfd_hosttest::arch::x86_64::{R10, R11, X86_64};
 use trampfd_hosttest::arch::Encoder;
 use trampfd_hosttest::desc::{render_page, Code, Data};
-use trampfd_hosttest::exec::{ExecPage, PAGE};
+use trampfd_hosttest::exec::ExecPage;
 
 /// The closure: `handler(arg, self)` returns `arg + self.bound`.
 #[repr(C)]
@@ -231,11 +231,7 @@ fn main() {
         reg: R10,
         table: data_table.as_ptr() as u64,
     };
-    let page = ExecPage::new(|m| {
-        render_page::<X86_64>(PAGE, code, data, |at, b| {
-            m[at..at + b.len()].copy_from_slice(b)
-        })
-    });
+    let page = ExecPage::new(|m| render_page::<X86_64>(m, code, data));
     // SAFETY: slot 0 is a trampoline to the entry stub, slot 1 to
     // trampfd_bench_add_r10; both have this ABI.
     let tramp: extern "C" fn(i32) -> i32 = unsafe { std::mem::transmute(page.addr(0)) };

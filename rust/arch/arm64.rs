@@ -84,6 +84,7 @@ impl Encoder for Arm64 {
     const CODE_REGS: u32 = (1 << X16) | (1 << X17);
     const DATA_REGS: u32 = ((1 << (X17 + 1)) - 1) & !((1 << X9) - 1);
     const KNOWN_REGS: u32 = u32::MAX;
+    const LITERALS: (usize, usize) = (CODE_LIT as usize, DATA_LIT as usize);
 
     fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
         out.fill(Self::TRAP_FILL);

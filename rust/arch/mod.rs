@@ -57,6 +57,16 @@ pub trait Encoder {
     /// Bit mask of every register number this architecture defines.
     const KNOWN_REGS: u32;
 
+    /// Byte offsets in a slot of its two 64-bit little-endian literals,
+    /// `&code_table[X]` and `&data_table[X]`.
+    ///
+    /// Invariant for implementers: they are the only bytes of a slot that
+    /// depend on the slot values given to [`Encoder::emit`], so
+    /// [`crate::desc::render_page`] emits one slot and derives every other
+    /// one by rewriting these 16 bytes (host test:
+    /// `literals_are_the_only_bytes_that_depend_on_the_slot`).
+    const LITERALS: (usize, usize);
+
     /// Emits one trampoline into `out` (`out.len() == CODE_SIZE`): load
     /// `code_slot` into `code_reg`, load through it, load `data_slot` into
     /// `data_reg`, load through it, jump to `code_reg`. Registers must have

@@ -113,6 +113,7 @@ impl Encoder for Riscv64 {
     const CODE_REGS: u32 = (1 << T1) | T3_T6;
     const DATA_REGS: u32 = (1 << T0) | (1 << T1) | (1 << T2) | T3_T6;
     const KNOWN_REGS: u32 = u32::MAX;
+    const LITERALS: (usize, usize) = (CODE_LIT as usize, DATA_LIT as usize);
 
     fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
         out.fill(Self::TRAP_FILL);

@@ -88,6 +88,10 @@ impl Encoder for X86_64 {
     const CODE_REGS: u32 = (1 << RAX) | (1 << R10) | (1 << R11);
     const DATA_REGS: u32 = (1 << RAX) | (1 << R10) | (1 << R11);
     const KNOWN_REGS: u32 = (1 << (RIP + 1)) - 1;
+    // The imm64 of each `movabs` (after REX.W and B8+r): offsets 2 and
+    // 10 + 3 + 2, whatever the registers (every instruction before them
+    // has a fixed length).
+    const LITERALS: (usize, usize) = (2, 15);
 
     fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
         out.fill(INT3);

@@ -134,9 +134,7 @@ pub fn render<E: Encoder>(n: u32, code_reg: u32, data_reg: u32) -> Vec<u8> {
         reg: data_reg,
         table: TABLES + 0x800,
     };
-    render_page::<E>(4096, code, data, |at, b| {
-        page[at..at + b.len()].copy_from_slice(b)
-    });
+    render_page::<E>(&mut page, code, data);
     page
 }
 

@@ -83,9 +83,7 @@ fn page_has_every_slot_in_place_and_traps_elsewhere() {
         table: 0x20_0000,
     };
     let mut page = vec![0u8; PAGE];
-    render_page::<X86_64>(PAGE, code, data, |at, b| {
-        page[at..at + b.len()].copy_from_slice(b)
-    });
+    render_page::<X86_64>(&mut page, code, data);
     for x in 0..n as u64 {
         let at = x as usize * X86_64::CODE_SIZE;
         let got = disasm(&page[at..at + 26], 0);
@@ -134,11 +132,7 @@ fn build(n: usize, code_reg: u32, data_reg: u32, codes: &[u64], datas: &[u64]) -
         reg: data_reg,
         table: datas.as_ptr() as u64,
     };
-    ExecPage::new(|page| {
-        render_page::<X86_64>(PAGE, code, data, |at, b| {
-            page[at..at + b.len()].copy_from_slice(b)
-        })
-    })
+    ExecPage::new(|page| render_page::<X86_64>(page, code, data))
 }
 
 #[test]
