@@ -15,7 +15,7 @@
 //! every operation: the trampolines are 64-bit code.
 
 use kernel::{
-    alloc::flags::{__GFP_ZERO, GFP_KERNEL_ACCOUNT},
+    alloc::flags::GFP_KERNEL_ACCOUNT,
     bindings,
     fs::{File, Kiocb},
     iov::IovIterSource,
@@ -142,11 +142,11 @@ impl FaultProvider for Trampfd {
                 // Unreachable: a vma exists only after `Config::map` succeeded.
                 return Err(FaultError::NoPage);
             };
-            let mut page =
-                Page::alloc_page(GFP_KERNEL_ACCOUNT | __GFP_ZERO).map_err(|_| FaultError::Oom)?;
-            // In place, every byte, by code that cannot fail (`render_page`
-            // writes whole slots of a slice: no offsets to get wrong, no
-            // copy that could): the page is ours alone until `map`.
+            let mut page = Page::alloc_page(GFP_KERNEL_ACCOUNT).map_err(|_| FaultError::Oom)?;
+            // Not zeroed: `render_page` writes every byte of it, in place,
+            // by code that cannot fail (whole slots of a slice, then the
+            // remainder: no offsets to get wrong), so nothing the page held
+            // before reaches user space. The page is ours alone until `map`.
             ffi::with_page_bytes(&mut page, |bytes| render_page::<Native>(bytes, code, data));
             ffi::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);

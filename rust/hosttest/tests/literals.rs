@@ -66,3 +66,38 @@ fn literals_are_the_only_bytes_that_depend_on_the_slot() {
     check::<Arm64>();
     check::<Riscv64>();
 }
+
+/// A page with fewer trampolines than slots: over a page of stale bytes,
+/// slots below the count hold trampolines and every other byte is the trap
+/// filler (the fault handler does not zero the page first).
+fn check_partial<E: Encoder>() {
+    let (c, d) = pairs::<E>()[0];
+    let (ct, dt) = (0x10_0000u64, 0x20_0000u64);
+    let slots = 4096 / E::CODE_SIZE;
+    for n in [1, 2, slots / 2 + 1, slots - 1] {
+        let mut page = vec![0x5au8; 4096];
+        let code = Code {
+            ntrampolines: n as u32,
+            reg: c,
+            table: ct,
+        };
+        render_page::<E>(&mut page, code, Data { reg: d, table: dt });
+        for (x, slot) in page.chunks(E::CODE_SIZE).enumerate() {
+            if x < n {
+                let off = 8 * x as u64;
+                let mut want = vec![0u8; E::CODE_SIZE];
+                E::emit(&mut want, c, ct + off, d, dt + off);
+                assert_eq!(slot, &want[..], "n {n}, slot {x}");
+            } else {
+                assert!(slot.iter().all(|&b| b == E::TRAP_FILL), "n {n}, slot {x}");
+            }
+        }
+    }
+}
+
+#[test]
+fn slots_past_the_count_are_trap_filler_over_stale_bytes() {
+    check_partial::<X86_64>();
+    check_partial::<Arm64>();
+    check_partial::<Riscv64>();
+}
