@@ -10,7 +10,8 @@
 #   locked-down, stock libffi			must fail (MemoryError): "ok ... expected failure"
 #   normal, stock libffi				pass (closures on stock libffi's RWX memory)
 #
-# plus "lockdown --check" run through lockdown (the lockdown survives execve).
+# plus "lockdown --check" run through lockdown (the lockdown survives execve)
+# and dropin_test (the drop-in's own promises, from C, with the preload).
 #
 #   ctypes_run.sh [DIR]   DIR holds lockdown, libtrampfd-ffi.so, ctypes_test.py
 #                         (default: this script's directory); PYTHON=python3.11
@@ -54,6 +55,10 @@ tap() {
 tap "lockdown --check after execve" "$dir/lockdown" "$dir/lockdown" --check
 
 tap "normal + preload" env LD_PRELOAD="$lib" "$py" "$test" --mode=trampfd
+
+# The drop-in on libffi.so.8 from C: slot reuse, a freed closure faults at
+# 0, fork while threads allocate and free.
+tap "drop-in on libffi.so.8" env LD_PRELOAD="$lib" "$dir/dropin_test"
 
 cp "$test" /tmp/ctypes_test_user.py 2>/dev/null && chmod 644 /tmp/ctypes_test_user.py
 tap "normal + preload, uid 1000" su user -c \

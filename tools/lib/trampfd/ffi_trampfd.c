@@ -218,12 +218,20 @@ out:
  * as objects are first used), OBJ_STRIDE bytes per object, the handle
  * stored in the last word of the object's stride.  Whether a pointer is one
  * of ours is then a range check, and its handle a load: no malloc, no
- * table.  Free objects are chained through their first word.  When the
- * arena is full (or could not be mapped), objects come from malloc.
+ * table.  When the arena is full (or could not be mapped), objects come
+ * from malloc.
+ *
+ * An arena object keeps its trampfd slot for life: the slot's data entry
+ * is the object, so a freed object goes on the free list (chained through
+ * its first word) with its slot, the slot's code entry set to NULL (a call
+ * through a freed closure faults at address 0), and the handle word tagged
+ * FREE_TAG.  Reusing it is then a pop and a memset under one lock, with no
+ * trip through libtrampfd's pool.
  */
 #define OBJ_STRIDE 64
 #define OBJ_MAX (OBJ_STRIDE - sizeof(void *))	/* usable closure bytes */
 #define ARENA_OBJS (1u << 18)			/* 16 MiB of address space */
+#define FREE_TAG ((uintptr_t)1)			/* handle word of a free object */
 _Static_assert(sizeof(ffi_closure) <= OBJ_MAX, "an ffi_closure fits an arena object");
 
 static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -231,47 +239,71 @@ static char *arena;			/* NULL: no arena, malloc for all */
 static size_t arena_top;		/* bytes handed out at least once */
 static void *arena_free;		/* free objects, chained */
 
-static struct trampfd_closure **obj_handle(void *obj)
+/* The handle word: the slot's handle, | FREE_TAG while the object is free. */
+static uintptr_t *obj_word(void *obj)
 {
-	return (struct trampfd_closure **)((char *)obj + OBJ_MAX);
+	return (uintptr_t *)((char *)obj + OBJ_MAX);
 }
 
 /* The handle of a live arena object @p, or NULL if @p is not one. */
 static struct trampfd_closure *arena_handle(const void *p)
 {
 	size_t off = (size_t)((const char *)p - arena);
+	uintptr_t w;
 
-	if (!arena || (const char *)p < arena || off >= arena_top || off % OBJ_STRIDE)
+	if (!arena || (const char *)p < arena ||
+	    off >= __atomic_load_n(&arena_top, __ATOMIC_ACQUIRE) || off % OBJ_STRIDE)
 		return NULL;
-	return __atomic_load_n(obj_handle((void *)p), __ATOMIC_ACQUIRE);
+	w = __atomic_load_n(obj_word((void *)p), __ATOMIC_ACQUIRE);
+	return w & FREE_TAG ? NULL : (struct trampfd_closure *)w;
 }
 
-/* A zeroed object, or NULL if the arena is full. */
-static void *arena_get(void)
+/*
+ * An object with its closure bytes zeroed, or NULL if the arena is full.
+ * *@h is the slot it kept from an earlier life, or NULL if it has none.
+ */
+static void *arena_get(struct trampfd_closure **h)
 {
 	void *obj = NULL;
 
+	*h = NULL;
 	pthread_mutex_lock(&arena_lock);
 	if (arena_free) {
 		obj = arena_free;
 		arena_free = *(void **)obj;
+		*h = (struct trampfd_closure *)(*obj_word(obj) & ~FREE_TAG);
 	} else if (arena_top < (size_t)ARENA_OBJS * OBJ_STRIDE) {
 		obj = arena + arena_top;
-		arena_top += OBJ_STRIDE;
+		*obj_word(obj) = FREE_TAG;
+		__atomic_store_n(&arena_top, arena_top + OBJ_STRIDE, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&arena_lock);
 	if (obj)
-		memset(obj, 0, OBJ_STRIDE);
+		memset(obj, 0, OBJ_MAX);
 	return obj;
 }
 
-static void arena_put(void *obj)
+/* Back on the free list, with the slot @h (or none: NULL). */
+static void arena_put(void *obj, struct trampfd_closure *h)
 {
-	__atomic_store_n(obj_handle(obj), NULL, __ATOMIC_RELEASE);
+	__atomic_store_n(obj_word(obj), (uintptr_t)h | FREE_TAG, __ATOMIC_RELEASE);
 	pthread_mutex_lock(&arena_lock);
 	*(void **)obj = arena_free;
 	arena_free = obj;
 	pthread_mutex_unlock(&arena_lock);
+}
+
+/* fork: the child must not inherit a lock held by another thread. */
+static void atfork_prepare(void)
+{
+	pthread_mutex_lock(&map_lock);
+	pthread_mutex_lock(&arena_lock);
+}
+
+static void atfork_release(void)
+{
+	pthread_mutex_unlock(&arena_lock);
+	pthread_mutex_unlock(&map_lock);
 }
 
 static void say(const char *msg)
@@ -320,10 +352,26 @@ static void init(void)
 		return;
 	}
 	mode = MODE_TRAMPFD;
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 	arena = mmap(NULL, (size_t)ARENA_OBJS * OBJ_STRIDE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED)
 		arena = NULL;
+}
+
+static int init_done;			/* init() has run: the fast path */
+
+static void init_once(void)
+{
+	init();
+	__atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
+}
+
+/* pthread_once without its call on every closure operation. */
+static void ensure_init(void)
+{
+	if (!__atomic_load_n(&init_done, __ATOMIC_ACQUIRE))
+		pthread_once(&once, init_once);
 }
 
 /*
@@ -366,7 +414,7 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	struct trampfd_closure *h;
 	void *mem, *addr;
 
-	pthread_once(&once, init);
+	ensure_init();
 	if (mode != MODE_TRAMPFD)
 		return broken ? NULL : real_alloc(size, code);
 	if (broken) {
@@ -375,18 +423,21 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	}
 	if (size < sizeof(ffi_closure))
 		size = sizeof(ffi_closure);
-	mem = arena && size <= OBJ_MAX ? arena_get() : NULL;
+	mem = arena && size <= OBJ_MAX ? arena_get(&h) : NULL;
 	if (mem) {
-		/* Code NULL until prepared: an early call faults at address 0. */
-		addr = trampfd_pool_alloc(pool, NULL, mem, &h);
+		/*
+		 * Code NULL until prepared: an early call faults at address 0.
+		 * A reused object's slot has that already (set at free).
+		 */
+		addr = h ? trampfd_closure_addr(h) : trampfd_pool_alloc(pool, NULL, mem, &h);
 		if (!addr) {
 			int e = errno;
 
-			arena_put(mem);
+			arena_put(mem, NULL);
 			errno = e;
 			return NULL;
 		}
-		__atomic_store_n(obj_handle(mem), h, __ATOMIC_RELEASE);
+		__atomic_store_n(obj_word(mem), (uintptr_t)h, __ATOMIC_RELEASE);
 		*code = addr;
 		return mem;
 	}
@@ -420,7 +471,7 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 	ffi_status st;
 	void *entry;
 
-	pthread_once(&once, init);
+	ensure_init();
 	if (broken && mode != MODE_TRAMPFD)
 		return FFI_BAD_ABI;
 	h = NULL;
@@ -449,12 +500,13 @@ EXPORT void FN(ffi_closure_free)(void *ptr)
 {
 	struct trampfd_closure *h;
 
-	pthread_once(&once, init);
+	ensure_init();
 	if (mode == MODE_TRAMPFD && ptr) {
 		h = arena_handle(ptr);
 		if (h) {
-			trampfd_closure_free(h);
-			arena_put(ptr);
+			/* The object keeps its slot; a call through it faults at 0. */
+			trampfd_closure_set(h, NULL, ptr);
+			arena_put(ptr, h);
 			return;
 		}
 	}

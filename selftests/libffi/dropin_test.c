@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The libffi drop-in's own promises, on Debian's unchanged libffi.so.8
+ * (x86-64 guest, LD_PRELOAD=libtrampfd-ffi.so; selftests/libffi/ctypes_run.sh
+ * runs it):
+ *
+ * - a closure's code address is on a /dev/trampfd page;
+ * - a freed closure's slot is the next one handed out, and works with the
+ *   new closure's handler and data;
+ * - a call through a freed closure faults at address 0, it never runs the
+ *   old handler;
+ * - fork while other threads allocate and free closures: the child can
+ *   allocate and call a closure (no lock inherited held).
+ */
+#define _GNU_SOURCE
+#include <ffi.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+static ffi_cif cif;
+static ffi_type *argt[1] = { &ffi_type_sint32 };
+
+/* int f(int x): x + the closure's user data. */
+static void add_handler(ffi_cif *c, void *ret, void **args, void *ud)
+{
+	*(ffi_arg *)ret = (ffi_arg)(*(int *)args[0] + (int)(intptr_t)ud);
+}
+
+/* int f(int x): x * the closure's user data. */
+static void mul_handler(ffi_cif *c, void *ret, void **args, void *ud)
+{
+	*(ffi_arg *)ret = (ffi_arg)(*(int *)args[0] * (int)(intptr_t)ud);
+}
+
+typedef int (*fn_t)(int);
+
+/* A prepared closure computing @h with @ud, its code in *@fn; or NULL. */
+static ffi_closure *make(void (*h)(ffi_cif *, void *, void **, void *), int ud, fn_t *fn)
+{
+	void *code = NULL;
+	ffi_closure *c;
+
+	if (!cif.rtype && ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint32, argt))
+		return NULL;
+	c = ffi_closure_alloc(sizeof(*c), &code);
+	if (!c)
+		return NULL;
+	if (ffi_prep_closure_loc(c, &cif, h, (void *)(intptr_t)ud, code) != FFI_OK) {
+		ffi_closure_free(c);
+		return NULL;
+	}
+	*fn = (fn_t)code;
+	return c;
+}
+
+/* Is @addr inside a mapping of /dev/trampfd (from /proc/self/maps)? */
+static int on_trampfd_page(const void *addr)
+{
+	uintptr_t a = (uintptr_t)addr, lo, hi;
+	char line[512];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
+			found = strstr(line, "/dev/trampfd") != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST(closure_code_is_on_a_trampfd_page)
+{
+	fn_t fn;
+	ffi_closure *c = make(add_handler, 5, &fn);
+
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(42, fn(37));
+	EXPECT_TRUE(on_trampfd_page((void *)fn));
+	/* The closure object itself is ordinary data, never executed. */
+	EXPECT_FALSE(on_trampfd_page(c));
+	ffi_closure_free(c);
+}
+
+TEST(freed_slot_is_reused_with_the_new_handler_and_data)
+{
+	fn_t f1, f2;
+	ffi_closure *c1 = make(add_handler, 5, &f1), *c2;
+
+	ASSERT_NE(NULL, c1);
+	ASSERT_EQ(42, f1(37));
+	ffi_closure_free(c1);
+	c2 = make(mul_handler, 3, &f2);
+	ASSERT_NE(NULL, c2);
+	EXPECT_EQ((void *)f1, (void *)f2);
+	EXPECT_EQ(111, f2(37));
+	ffi_closure_free(c2);
+}
+
+static void segv_at(int sig, siginfo_t *si, void *uc)
+{
+	_exit(si->si_addr == NULL ? 42 : 43);
+}
+
+TEST(call_through_a_freed_closure_faults_at_address_0)
+{
+	int st;
+	pid_t pid;
+	fn_t fn;
+	ffi_closure *c = make(add_handler, 5, &fn);
+
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(42, fn(37));
+	ffi_closure_free(c);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct sigaction sa = { .sa_sigaction = segv_at, .sa_flags = SA_SIGINFO };
+
+		sigaction(SIGSEGV, &sa, NULL);
+		_exit(fn(37) == 42 ? 1 : 2);	/* the old handler ran: 1 */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(42, WEXITSTATUS(st));
+}
+
+static int stop;
+
+static void *churn(void *arg)
+{
+	while (!__atomic_load_n(&stop, __ATOMIC_RELAXED)) {
+		fn_t fn;
+		ffi_closure *c = make(add_handler, 1, &fn);
+
+		if (!c || fn(1) != 2)
+			return (void *)1;
+		ffi_closure_free(c);
+	}
+	return NULL;
+}
+
+#define FORKS 200
+
+TEST(fork_while_threads_allocate_and_free)
+{
+	pthread_t t[2];
+	void *ret;
+	int i, st, bad = 0;
+
+	for (i = 0; i < 2; i++)
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, churn, NULL));
+	for (i = 0; i < FORKS && !bad; i++) {
+		pid_t pid = fork();
+
+		ASSERT_LE(0, pid);
+		if (pid == 0) {
+			fn_t fn;
+			ffi_closure *c;
+
+			/* A lock inherited held hangs here: the alarm ends it. */
+			alarm(10);
+			c = make(add_handler, 2, &fn);
+			_exit(c && fn(40) == 42 ? 0 : 1);
+		}
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+			TH_LOG("fork %d: child status %#x", i, st);
+			bad = 1;
+		}
+	}
+	__atomic_store_n(&stop, 1, __ATOMIC_RELAXED);
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(t[i], &ret));
+		EXPECT_EQ(NULL, ret);
+	}
+	EXPECT_EQ(0, bad);
+}
+
+TEST_HARNESS_MAIN
