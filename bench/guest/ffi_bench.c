@@ -218,13 +218,15 @@ int main(int argc, char **argv)
 	printf("| closure | median %s per call | ratio to stock |\n| --- | --- | --- |\n",
 	       bench_icount() ? "instructions" : "ns");
 	{
-		double base = median(v[STOCK], repeats), m = 0;
+		double base = median(v[STOCK], repeats);
 
 		for (k = STOCK; k <= TRAMPFD; k++) {
-			m = median(v[k], repeats);
+			double m = median(v[k], repeats);
+
 			printf("| %s | %.1f | %.2fx |\n", kind_name[k], m, m / base);
+			if (k == TRAMPFD)
+				call_ratio = m / base;
 		}
-		call_ratio = m / base;
 	}
 	printf("\nClosure creation (alloc + prep; libtrampfd alone: alloc), per closure,\n"
 	       "fresh process per sample, median of %d\n\n", repeats);

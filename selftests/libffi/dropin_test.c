@@ -42,13 +42,23 @@ static void mul_handler(ffi_cif *c, void *ret, void **args, void *ud)
 
 typedef int (*fn_t)(int);
 
+static pthread_once_t cif_once = PTHREAD_ONCE_INIT;
+static ffi_status cif_status = FFI_BAD_TYPEDEF;
+
+/* The one cif, int (int), prepared once whichever thread asks first. */
+static void prep_cif(void)
+{
+	cif_status = ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint32, argt);
+}
+
 /* A prepared closure computing @h with @ud, its code in *@fn; or NULL. */
 static ffi_closure *make(void (*h)(ffi_cif *, void *, void **, void *), int ud, fn_t *fn)
 {
 	void *code = NULL;
 	ffi_closure *c;
 
-	if (!cif.rtype && ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint32, argt))
+	pthread_once(&cif_once, prep_cif);
+	if (cif_status != FFI_OK)
 		return NULL;
 	c = ffi_closure_alloc(sizeof(*c), &code);
 	if (!c)

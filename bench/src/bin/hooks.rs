@@ -522,18 +522,12 @@ fn main() {
                 Ok(time_it(iters, 1, || zpoline_call(o, &mut b)))
             })
         };
-        let native_run = || {
+        // Measure `call` (the raw syscall or the empty call) in a child.
+        let plain = |call: fn(Op, &mut u8) -> i64| {
             in_child(|| {
                 let o = op();
                 let mut b = 0u8;
-                Ok(time_it(iters, 1, || raw_syscall(o, &mut b)))
-            })
-        };
-        let empty_run = || {
-            in_child(|| {
-                let o = op();
-                let mut b = 0u8;
-                Ok(time_it(iters, 1, || empty_call(o, &mut b)))
+                Ok(time_it(iters, 1, || call(o, &mut b)))
             })
         };
         // The fast mechanisms in interleaved rounds: each round runs every
@@ -541,8 +535,8 @@ fn main() {
         // speed (other guests on the host) hits them all alike instead of
         // whichever ran last.
         let fast: [&dyn Fn() -> Result<[f64; 3], String>; 7] = [
-            &native_run,
-            &empty_run,
+            &|| plain(raw_syscall),
+            &|| plain(empty_call),
             &|| paged(&|| map_zpoline(hb_ret_hook as *const () as u64), false),
             &|| paged(&|| map_zpoline(zp_bench_hook as *const () as u64), true),
             &|| paged(&|| setup_library(Callback::None), true),
@@ -668,10 +662,11 @@ fn main() {
         // The issue's targets and the breakdown of the library's overhead.
         let lib_over = med(&lib) - n;
         let sled_cost = med(&sled) - e;
+        // The two-instruction hook reached through the page, no library.
+        let bare = med(&zp) - n;
         let mut v = format!("**{label}**: native {n:.1} ns. ");
         if lib.is_ok() {
             let ratio = lib_over / n;
-            let bare = med(&zp) - n;
             v += &format!(
                 "Library pass-through overhead {lib_over:.1} ns = {ratio:.3}x native (target <= 0.10x: {}). \
                  Breakdown: sled + stub {sled_cost:.1} ns; the syscall made from a called hook \
@@ -687,10 +682,9 @@ fn main() {
             );
         } else {
             v += &format!(
-                "Library rows not measured; bare page pass-through overhead {:.1} ns = {:.3}x native; \
+                "Library rows not measured; bare page pass-through overhead {bare:.1} ns = {:.3}x native; \
                  sled + stub {sled_cost:.1} ns. ",
-                med(&zp) - n,
-                (med(&zp) - n) / n
+                bare / n
             );
         }
         let sud_ratio = (med(&sud) - n) / ours;
@@ -700,9 +694,7 @@ fn main() {
                 if sud_ratio >= 100.0 { "met" } else { "missed" },
                 (med(&pt) - n) / ours
             );
-            // Why a target is missed: what no library can undercut, the
-            // two-instruction hook reached through the page.
-            let bare = med(&zp) - n;
+            // Why a target is missed: what no library can undercut.
             if (lib_over / n > 0.10 || sud_ratio < 100.0) && bare > 0.0 {
                 v += &format!(
                     " Where a target is missed, the floor: the page with a two-instruction hook \
