@@ -316,23 +316,38 @@ pub fn render_page<E: Encoder>(page: &mut [u8], code: Code, data: Data) {
     let (code_lit, data_lit) = E::LITERALS;
     let n = code.ntrampolines as usize;
     let trap = [E::TRAP_FILL; 8];
-    let (words, tail) = page.as_chunks_mut::<8>();
-    let mut slots = words.chunks_exact_mut(E::CODE_SIZE / 8);
+    // Whole slots first, then the bytes after the last one (none on a real
+    // page). `chunks_exact` rather than `as_chunks` (Rust 1.88): the
+    // module builds with the kernel's minimum rustc, 1.85.
+    let mut slots = page.chunks_exact_mut(E::CODE_SIZE);
     for (x, slot) in slots.by_ref().enumerate() {
         if x < n {
             let off = x as u64 * ENTRY;
             let mut t = first;
             put_u64(&mut t, code_lit, code.table.wrapping_add(off));
             put_u64(&mut t, data_lit, data.table.wrapping_add(off));
-            for (dst, src) in slot.iter_mut().zip(t.as_chunks::<8>().0) {
+            // Word by word: `[u8; 8]` copies that compile to the stores
+            // of the template's registers. Not `zip` over `chunks_exact`:
+            // that calls out of line into a length computation that can
+            // panic on a division by zero, a panic objtool does not know
+            // (it warns that the function falls through).
+            let mut at = 0;
+            while let (Some(dst), Some(src)) = (
+                slot.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<8>),
+                t.get(at..).and_then(<[u8]>::first_chunk::<8>),
+            ) {
                 *dst = *src;
+                at += 8;
             }
         } else {
-            slot.fill(trap);
+            let mut at = 0;
+            while let Some(dst) = slot.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<8>) {
+                *dst = trap;
+                at += 8;
+            }
         }
     }
-    slots.into_remainder().fill(trap);
-    tail.fill(E::TRAP_FILL);
+    slots.into_remainder().fill(E::TRAP_FILL);
 }
 
 /// Stores `v` little-endian at byte `at` of a slot template. The const
