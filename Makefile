@@ -35,9 +35,12 @@
 #   MODULESLOADDIR, MODPROBEDIR, ZPOLINE_GROUP, ZPOLINE_GID, LIBDIR,
 #   INCLUDEDIR (see scripts/install-config, tools/lib/*/Makefile).
 
-LLVM ?= -19
 KDIR ?=
 export KDIR
+# The compiler follows the kernel's own .config (scripts/kbuild-args): LLVM
+# for a clang-built kernel (LLVM=-19 for the one scripts/bootstrap builds),
+# GCC for a GCC-built one such as Debian's; the kernel's rustc must be the
+# one on PATH (or RUSTC=). LLVM=... on the command line overrides.
 # ARCH=arm64 or ARCH=riscv: cross-build the module, the kernel (cached
 # separately) and the trampfd selftests, and run them in QEMU (TCG).
 ARCH ?= $(or $(TRAMPFD_ARCH),x86_64)
@@ -56,10 +59,14 @@ export TRAMPFD_DEBUG := $(DEBUG)
 
 # Resolve the kernel build directory at recipe time (bootstraps if needed).
 KDIR_SH = kdir="$(KDIR)"; [ -n "$$kdir" ] || kdir=$$(bash scripts/bootstrap --print-kdir | tail -1)
+# ... and the toolchain arguments for it (after KDIR_SH; fails with one
+# message when the kernel and the toolchain do not fit).
+KARGS_SH = kargs=$$(bash scripts/kbuild-args "$$kdir" \
+	$(if $(filter command line environment,$(origin LLVM)),--llvm '$(LLVM)')) || exit 1
 
 .PHONY: all modules kunit vng demo check vm clean rustfmt-check rustfmt rust-analyzer \
 	hosttest selftests samples bench stress fuzz check-all-arches \
-	install install-module install-config install-lib
+	install install-module install-config install-lib dkms-src dkms-install check-distro
 
 # make install: where things go (DESTDIR stages into a directory).
 DESTDIR ?=
@@ -79,7 +86,7 @@ ifeq ($(KUNIT),1)
 		rsync -a --delete --exclude=/hosttest --include='*/' --include='*.rs' \
 		--include='*.c' --include='*.h' --exclude='*' rust/ build/kunit/rust/
 endif
-	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(MODDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
+	@$(KDIR_SH); $(KARGS_SH); $(MAKE) -C "$$kdir" M=$(MODDIR) $$kargs ARCH=$(ARCH) \
 		$(if $(filter 1,$(KUNIT)),TRAMPFD_KUNIT=1) $(if $(CLIPPY),CLIPPY=1) modules
 
 # The KUnit suites in a guest (x86-64): KTAP of every trampfd suite.
@@ -110,13 +117,20 @@ rustfmt:
 	rustfmt --config-path .rustfmt.toml $$(git ls-files 'rust/*.rs' 'bench/*.rs' 'samples/*.rs' 'tools/*.rs')
 
 rust-analyzer:
-	@$(KDIR_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) rust-analyzer
+	@$(KDIR_SH); $(KARGS_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) $$kargs ARCH=$(ARCH) rust-analyzer
 
 demo: modules samples
 	bash scripts/demo
 
 check:
 	bash scripts/check
+
+# trampfd on a distribution's shipped kernel, as its users get it (x86-64):
+# a cached Debian trixie root, DKMS with Debian's own rustc, Debian's signed
+# vmlinuz booted with that userland (scripts/check-distro; part of check).
+DISTRO ?= debian
+check-distro: selftests
+	bash scripts/check-distro $(DISTRO)
 
 # Every architecture in turn; fails if any of them fails.
 check-all-arches:
@@ -146,6 +160,27 @@ bench: modules
 
 install: install-module install-config install-lib
 
+# DKMS (README, "Use it on your own kernel"): the module's sources, dkms.conf
+# and the scripts its MAKE step runs, in $(DESTDIR)/usr/src/trampfd-VERSION,
+# ready for `dkms add trampfd/VERSION`; dkms-install also runs add, build
+# and install for KERNELVER (default: the running kernel).
+DKMS_VERSION = $(shell sed -n 's/^PACKAGE_VERSION="\(.*\)"$$/\1/p' dkms.conf)
+DKMS_SRC = $(DESTDIR)/usr/src/trampfd-$(DKMS_VERSION)
+KERNELVER ?= $(shell uname -r)
+dkms-src:
+	@rm -rf "$(DKMS_SRC)" && mkdir -p "$(DKMS_SRC)/scripts" && \
+	cp -p dkms.conf Kbuild Makefile "$(DKMS_SRC)/" && \
+	cp -p scripts/dkms-make scripts/kernel-rust-meta scripts/kbuild-args "$(DKMS_SRC)/scripts/" && \
+	cp -a include "$(DKMS_SRC)/" && \
+	rsync -a --exclude=/hosttest --include='*/' --include='*.rs' --include='*.c' \
+		--include='*.h' --exclude='*' rust/ "$(DKMS_SRC)/rust/" && \
+	echo "  DKMS    $(DKMS_SRC)"
+
+dkms-install: dkms-src
+	dkms add trampfd/$(DKMS_VERSION)
+	dkms build trampfd/$(DKMS_VERSION) -k $(KERNELVER)
+	dkms install trampfd/$(DKMS_VERSION) -k $(KERNELVER)
+
 # The kernel's modules_install puts trampfd.ko into
 # $(INSTALL_MOD_PATH)/lib/modules/<KDIR's release>/$(INSTALL_MOD_DIR) and runs
 # depmod only if KDIR has a System.map; distribution header packages have
@@ -154,7 +189,7 @@ install-module: modules
 	@$(KDIR_SH); \
 	rel=$$(cat "$$kdir/include/config/kernel.release" 2>/dev/null || \
 		$(MAKE) -s -C "$$kdir" kernelrelease) && \
-	$(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) \
+	$(KARGS_SH) && $(MAKE) -C "$$kdir" M=$(CURDIR) $$kargs ARCH=$(ARCH) \
 		$(if $(INSTALL_MOD_PATH),INSTALL_MOD_PATH=$(abspath $(INSTALL_MOD_PATH))) \
 		$(if $(INSTALL_MOD_DIR),INSTALL_MOD_DIR=$(INSTALL_MOD_DIR)) modules_install && \
 	{ [ -r "$$kdir/System.map" ] || { \
@@ -184,5 +219,5 @@ vm: modules selftests samples
 	bash scripts/vm --shell
 
 clean:
-	@$(KDIR_SH) 2>/dev/null; [ ! -d "$$kdir" ] || $(MAKE) -C "$$kdir" M=$(CURDIR) LLVM=$(LLVM) ARCH=$(ARCH) clean
+	@$(KDIR_SH) 2>/dev/null; [ ! -d "$$kdir" ] || { $(KARGS_SH); $(MAKE) -C "$$kdir" M=$(CURDIR) $$kargs ARCH=$(ARCH) clean; }
 	rm -rf build selftests/out samples/out bench/out rust/hosttest/target
