@@ -172,8 +172,8 @@ dkms-src:
 	cp -p dkms.conf Kbuild Makefile "$(DKMS_SRC)/" && \
 	cp -p scripts/dkms-make scripts/kernel-rust-meta scripts/kbuild-args "$(DKMS_SRC)/scripts/" && \
 	cp -a include "$(DKMS_SRC)/" && \
-	rsync -a --exclude=/hosttest --include='*/' --include='*.rs' --include='*.c' \
-		--include='*.h' --exclude='*' rust/ "$(DKMS_SRC)/rust/" && \
+	mkdir -p "$(DKMS_SRC)/rust" && cd rust && find . -path ./hosttest -prune -o -type f \
+		\( -name '*.rs' -o -name '*.c' -o -name '*.h' \) -exec cp --parents {} "$(DKMS_SRC)/rust/" \; && \
 	echo "  DKMS    $(DKMS_SRC)"
 
 dkms-install: dkms-src
