@@ -6,7 +6,7 @@
 # DKMS but not loaded yet. One TAP stream: the module's own lines, then
 # every line of each selftest program ("PROGRAM: NAME"), then ctypes_run.sh
 # (Python ctypes and dropin_test on trixie's python3 and libffi), then the
-# plan.
+# plan; after it, libffi's own closure testsuite (ffi_run's records).
 #
 #   KVER=<release> TESTS='module_test ...' debian_guest.sh DIR
 #   DIR: libtrampfd-ffi.so, dropin_test, lockdown, ctypes_*, t/<programs>
@@ -62,3 +62,10 @@ modprobe trampfd 2>/dev/null
 check "trampfd loaded after the selftests" '[ -c /dev/trampfd ]'
 tap ctypes env PYTHON=/usr/bin/python3 sh "$dir/ctypes_run.sh" "$dir"
 echo "1..$n"
+# libffi's closure testsuite (trixie's version) in four settings: stock and
+# through the drop-in, normal and locked down (scripts/ffi-tally reads it).
+if [ -x "$dir/ffi/ffi_run" ]; then
+	echo "=== ffi"
+	"$dir/ffi/ffi_run" -j 2 -t 60 -p "$dir/libtrampfd-ffi.so" "$dir/ffi/ffi_suite-O2"
+	echo "=== ffi exit $?"
+fi
