@@ -80,8 +80,11 @@ pub static shl_table_pid: AtomicU64 = AtomicU64::new(0);
 /// (also passed by `entry.rs` when it re-arms SUD in a child).
 #[no_mangle]
 pub static shl_selector: AtomicU8 = AtomicU8::new(1);
-/// Whether the hook is live (page installed and SUD on).
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether the hook is live (page installed and SUD on); read by the
+/// exported `syscall()` (`entry.rs`), which goes straight to the kernel
+/// without it.
+#[no_mangle]
+pub static shl_active: AtomicBool = AtomicBool::new(false);
 
 const NR_WRITE: i64 = 1;
 const NR_OPEN: i64 = 2;
@@ -192,7 +195,7 @@ pub extern "C" fn syscallhook_count(nr: u32) -> u64 {
 /// Whether the hook is active in this process.
 #[no_mangle]
 pub extern "C" fn syscallhook_active() -> bool {
-    ACTIVE.load(Ordering::Relaxed)
+    shl_active.load(Ordering::Relaxed)
 }
 
 /// `struct zpoline_cfg`.
@@ -239,7 +242,8 @@ fn install_page() -> Result<(), &'static str> {
 /// Signal number of SIGSYS.
 const SIGSYS: i64 = 31;
 
-/// Installs the SIGSYS handler and switches SUD on for this thread.
+/// Installs the SIGSYS handler and switches SUD on for this thread; on
+/// failure, puts SIGSYS's default action back.
 fn enable_sud() -> Result<(), &'static str> {
     signals::install()?;
     let start = entry::shl_text_start as *const () as i64;
@@ -258,6 +262,7 @@ fn enable_sud() -> Result<(), &'static str> {
         ],
     );
     if r != 0 {
+        signals::uninstall();
         return Err("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
     }
     Ok(())
@@ -301,16 +306,20 @@ extern "C" fn init() {
         )
         .as_bytes());
     }
+    // SUD first: a site is rewritten only once the hook is known to be
+    // live, so that a refused SUD (a seccomp filter, say) leaves the
+    // program untouched, as "not hooked" says.
+    if let Err(e) = enable_sud() {
+        say(format!("syscallhook: {e} failed; syscalls are not hooked\n").as_bytes());
+        return;
+    }
+    shl_active.store(true, Ordering::Relaxed);
     let eager = std::env::var("SYSCALLHOOK_MODE").is_ok_and(|m| m == "eager");
     if eager {
         let n = patch::rewrite_all_executable();
         if verbose {
             say(format!("syscallhook: eager mode rewrote {n} sites\n").as_bytes());
         }
-    }
-    match enable_sud() {
-        Ok(()) => ACTIVE.store(true, Ordering::Relaxed),
-        Err(e) => say(format!("syscallhook: {e} failed; syscalls are not hooked\n").as_bytes()),
     }
 }
 
