@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What happens to one hooked syscall once it left the asm fast path: the
-//! per-number class table the asm reads, the Rust dispatch shared by the
-//! rewritten path (`shl_dispatch`) and the SIGSYS emulation, and the
-//! protection of SIGSYS against the program's signal masks and
+//! per-number class table the asm reads (indexed by the kernel's number:
+//! the low 32 bits of rax), the Rust dispatch of the slow path
+//! (`shl_dispatch`, also for the sites left on SUD, which `shl_sud_call`
+//! sends through the hook entry), and the protection of SIGSYS against the program's signal masks and
 //! `rt_sigaction(SIGSYS)`.
 //!
 //! Any number reaches the kernel: the dispatch passes every number through

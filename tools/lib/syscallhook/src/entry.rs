@@ -815,7 +815,7 @@ pub unsafe extern "C" fn syscall() {
         "mov shl_active@GOTPCREL(%rip), %rax",
         "cmpb $0, (%rax)",
         "jne 2f",
-        "push 8(%rsp)",           // argument 6 where shl_raw_syscall6 reads it
+        "push 8(%rsp)",          // argument 6 where shl_raw_syscall6 reads it
         "call shl_raw_syscall6", // (nr, a1..a6): this function's own arguments
         "add $8, %rsp",
         "jmp 3f",

@@ -40,11 +40,12 @@
 //! * `thread.rs`: the per-thread TLS block (initial-exec, valid because the
 //!   library is preloaded), hook stacks, xsave configuration, the
 //!   reentrancy guard.
-//! * `dispatch.rs`: per-number classes, the Rust dispatch shared with the
-//!   SIGSYS emulation, and SIGSYS protection (the program cannot block it
+//! * `dispatch.rs`: per-number classes (on the kernel's 32-bit number), the
+//!   Rust dispatch of the slow path, and SIGSYS protection (the program cannot block it
 //!   or replace the library's handler; its own action is kept and chained).
-//! * `signals.rs`: the SIGSYS handler (rewrite, emulate, `int $0x80`,
-//!   `sysenter`, chaining of seccomp and other SIGSYS to the program).
+//! * `signals.rs`: the SIGSYS handler (rewrite, or send the call through
+//!   the hook after the handler returned; `int $0x80`, `sysenter`,
+//!   chaining of seccomp and other SIGSYS to the program).
 //! * `hooks.rs`: the C API and the built-in counter and tracer.
 //! * `patch.rs`: which sites are rewritten, and how.
 //!
@@ -65,7 +66,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use entry::sys;
 
 /// Per-syscall counters (incremented by `entry.rs` with `lock incq`, and by
-/// the SIGSYS emulation).
+/// the SIGSYS handler for the calls it sends to the asm paths).
 #[no_mangle]
 pub static shl_counts: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The SIGSYS handler: Syscall User Dispatch reports a `syscall` that is
-//! not rewritten yet; the handler rewrites it or emulates it. Other SIGSYS
+//! not rewritten yet; the handler rewrites it, or has the call made after
+//! it returned. Other SIGSYS
 //! (seccomp `SECCOMP_RET_TRAP`, `kill -SYS`) go to the program's own
 //! SIGSYS action, which the library keeps (see `dispatch::protect_sigsys`).
 //!
@@ -172,12 +173,12 @@ extern "C" fn shl_on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
         g[reg::RIP] = site; // execute it again, as call *%rax
         return;
     }
-    emulate(g);
+    redirect(g);
 }
 
 /// The slow path for a `syscall` site the patcher did not rewrite: the
 /// call is made after this handler returned (see the file header).
-fn emulate(g: &mut [u64; 23]) {
+fn redirect(g: &mut [u64; 23]) {
     let nr = dispatch::kernel_nr(g[reg::RAX]);
     if matches!(nr, 15 | 60 | 56 | 57 | 58 | 435) {
         dispatch::count(nr); // the asm paths below do not count (shl_sud_call does)
