@@ -38,6 +38,7 @@
 #include <linux/seccomp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,6 +61,23 @@ asm(".text\n"
 	" mov %rdi, %rax\n mov %rsi, %rdi\n mov %rdx, %rsi\n"
 	" mov %rcx, %rdx\n mov %r8, %r10\n mov %r9, %r8\n"
 	" syscall\n ret\n");	/* syscall at 63 mod 64 */
+
+/* The library's API, resolved at run time from the preloaded library. */
+typedef uint64_t (*stat_fn)(uint32_t n);
+typedef bool (*active_fn)(void);
+
+static void *api(const char *name)
+{
+	void *f = dlsym(RTLD_DEFAULT, name);
+
+	if (!f) {
+		printf("not preloaded (no %s)\n", name);
+		exit(1);
+	}
+	return f;
+}
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 static int failed;
 
@@ -165,21 +183,16 @@ static void t_pkey(void)
 
 static void t_highbits(void)
 {
-	uint64_t (*count)(uint32_t) = (uint64_t (*)(uint32_t))dlsym(RTLD_DEFAULT,
-								    "syscallhook_count");
+	stat_fn syscallhook_count = (stat_fn)api("syscallhook_count");
 	uint64_t c0, c1, c2, m, all = ~0ULL, zero = 0;
 	long hi = 1L << 32;
 
-	if (!count) {
-		printf("not preloaded\n");
-		exit(1);
-	}
-	c0 = count(SYS_getppid);
+	c0 = syscallhook_count(SYS_getppid);
 	CHECK(syscall(SYS_getppid | hi) == getppid(), "syscall(getppid | 1 << 32)");
-	c1 = count(SYS_getppid);
+	c1 = syscallhook_count(SYS_getppid);
 	CHECK(sud_syscall(SYS_getppid | hi, 0, 0, 0, 0, 0) == getppid(),
 	      "getppid | 1 << 32 at the SUD site");
-	c2 = count(SYS_getppid);
+	c2 = syscallhook_count(SYS_getppid);
 	/* Each step also has one plain getppid(), counted. */
 	CHECK(c1 - c0 == 2 && c2 - c1 == 2,
 	      "getppid | 1 << 32 not counted: counts %llu %llu %llu",
@@ -227,26 +240,20 @@ static void t_clearsighand(void)
 /* Re-executes this program as MODE-child with LD_PRELOAD=lib. */
 static void reexec(const char *self, const char *mode, const char *lib, const char *more)
 {
-	char m[64], l[4096];
-	char *argv[] = { (char *)self, m, NULL };
-	char *envp[] = { l, (char *)more, NULL };
+	char m[64];
 
 	snprintf(m, sizeof(m), "%s-child", mode);
-	snprintf(l, sizeof(l), "LD_PRELOAD=%s", lib);
-	execve("/proc/self/exe", argv, envp);
+	setenv("LD_PRELOAD", lib, 1);
+	if (more)
+		putenv((char *)more);
+	execl("/proc/self/exe", self, m, (char *)NULL);
 	perror("execve");
 	exit(1);
 }
 
 static int active(void)
 {
-	int (*a)(void) = (int (*)(void))dlsym(RTLD_DEFAULT, "syscallhook_active");
-
-	if (!a) {
-		printf("not preloaded\n");
-		exit(1);
-	}
-	return a();
+	return ((active_fn)api("syscallhook_active"))();
 }
 
 static void t_nopage_child(void)
@@ -272,12 +279,11 @@ static void t_nopage_child(void)
 
 static void t_nosud_child(void)
 {
-	uint64_t (*stat)(uint32_t) = (uint64_t (*)(uint32_t))dlsym(RTLD_DEFAULT,
-								   "syscallhook_patch_stat");
+	stat_fn syscallhook_patch_stat = (stat_fn)api("syscallhook_patch_stat");
 
 	CHECK(!active(), "hooked though SUD was refused");
-	CHECK(stat && stat(0) == 0, "%llu sites rewritten though SUD was refused",
-	      stat ? (unsigned long long)stat(0) : 0ULL);
+	CHECK(syscallhook_patch_stat(0) == 0, "%llu sites rewritten though SUD was refused",
+	      (unsigned long long)syscallhook_patch_stat(0));
 }
 
 int main(int argc, char **argv)
@@ -314,7 +320,7 @@ int main(int argc, char **argv)
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
 			BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		};
-		struct sock_fprog p = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+		struct sock_fprog p = { .len = ARRAY_SIZE(f), .filter = f };
 
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
 		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &p)) {
@@ -325,8 +331,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "nosud-child")) {
 		t_nosud_child();
 	} else {
-		fprintf(stderr, "usage: entry_sud sigmask|altstack|pkey|highbits|clearsighand|"
-			"nopage LIB|nosud LIB\n");
+		fprintf(stderr, "usage: entry_sud MODE (see the source)\n");
 		return 2;
 	}
 	if (failed)
