@@ -32,7 +32,7 @@
 //!   (every register but rax, rcx, r11; rflags with DF; the whole extended
 //!   state; the stack below the red zone), checks every return address
 //!   against the rewritten-site table on every path, and has a fast path
-//!   (pass-through, 33 instructions besides the syscall, no xsave, provably
+//!   (pass-through, 34 instructions besides the syscall, no xsave, provably
 //!   touching none) and a slow path (own stack, `xsavec`, Rust dispatch).
 //!   It also creates children: clone, clone3, fork and vfork re-arm SUD in
 //!   the child (the kernel clears it in every new task), and exports
