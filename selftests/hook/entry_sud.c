@@ -23,7 +23,8 @@
  *   clearsighand: a clone3 child with CLONE_CLEAR_SIGHAND (SIGSYS back
  *             to SIG_DFL in it) survives its first SUD trap.
  *   nopage:   the zpoline page cannot be installed (/dev/zpoline is
- *             /dev/null in a private mount namespace): not hooked, and
+ *             /dev/null in a private mount namespace): not hooked,
+ *             syscall(3) goes to the kernel (-1/errno), and
  *             syscall(SYS_fork)'s child lives (no SUD armed in it without
  *             a SIGSYS handler). argv[2] = the library.
  *   nosud:    prctl(PR_SET_SYSCALL_USER_DISPATCH) fails (a seccomp filter
@@ -262,6 +263,9 @@ static void t_nopage_child(void)
 	long pid;
 
 	CHECK(!active(), "hooked though /dev/zpoline is /dev/null");
+	errno = 0;
+	CHECK(syscall(-1L) == -1 && errno == ENOSYS, "syscall(-1): errno %d", errno);
+	CHECK(syscall(SYS_getppid) == getppid(), "syscall(SYS_getppid)");
 	pid = syscall(SYS_fork);
 	if (pid == 0) {
 		getppid();
