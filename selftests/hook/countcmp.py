@@ -25,8 +25,10 @@ The method (so that the comparison is exact, not approximate):
   images replaced by execve never print, and neither are they summed here.
 * The library's own raw syscalls are visible to strace but are not hooked
   calls: those made by the SIGSYS handler (between the `--- SIGSYS` line and
-  its rt_sigreturn on that thread; the one call it may emulate there is the
-  last one before rt_sigreturn and has the trapped number, and is counted),
+  its rt_sigreturn on that thread; the library makes a refused site's call
+  after the rt_sigreturn, an ordinary counted call, but an older one
+  emulated it in the handler: the last one before rt_sigreturn, with the
+  trapped number, counted),
   whether that last call was the emulation (and not the library's own) is
   told by rt_sigreturn's value: the trapped number when the handler left
   the site to be re-executed, the call's result when it emulated it; when

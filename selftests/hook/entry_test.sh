@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..24"
+echo "1..31"
 t() {
 	desc=$1
 	shift
@@ -93,3 +93,21 @@ P
 	$PRE SYSCALLHOOK=count /usr/bin/python3.11 /tmp/pt.py 2>/tmp/pc.txt &&
 	s=\$(grep -c 'getppid(' /tmp/ps.txt); c=\$(sed -n 's/^syscallhook: *110 *\([0-9]*\)$/\1/p' /tmp/pc.txt);
 	echo strace=\$s hook=\$c; [ \"\$s\" = \"\$c\" ] && [ \"\$s\" -ge 1200 ]"
+
+# --- Issue 21, SUD path and the kernel's numbers (entry_sud; items 2, 3,
+# 6, 8, 13). SUD_LIB: the library these run with (default: $LIB).
+SUD_LIB=${SUD_LIB:-$LIB}
+t "SUD site: a pthread_attr_setsigmask_np thread has its mask, rt_sigprocmask sticks" sh -c \
+	"env LD_PRELOAD=$SUD_LIB /t/entry_sud sigmask | grep -qx 'sigmask: ok'"
+t "SUD site: sigaltstack() sticks" sh -c \
+	"env LD_PRELOAD=$SUD_LIB /t/entry_sud altstack | grep -qx 'altstack: ok'"
+t "SUD site: pkey_alloc's PKRU change sticks (or no protection keys)" sh -c \
+	"env LD_PRELOAD=$SUD_LIB /t/entry_sud pkey | grep -Eqx 'pkey: (ok|skip.*)'"
+t "rax = getppid | 1 << 32 counted, rt_sigprocmask | 1 << 32 cannot block SIGSYS" sh -c \
+	"env LD_PRELOAD=$SUD_LIB SYSCALLHOOK=count /t/entry_sud highbits 2>/dev/null | grep -qx 'highbits: ok'"
+t "a clone3 CLONE_CLEAR_SIGHAND child survives its SUD traps" sh -c \
+	"env LD_PRELOAD=$SUD_LIB /t/entry_sud clearsighand | grep -qx 'clearsighand: ok'"
+t "no page (/dev/zpoline fails): syscall(SYS_fork)'s child is not armed, lives" sh -c \
+	"/t/entry_sud nopage $SUD_LIB 2>&1 | grep -qx 'nopage-child: ok'"
+t "SUD refused (seccomp EPERM), eager: not hooked and no site rewritten" sh -c \
+	"/t/entry_sud nosud $SUD_LIB 2>&1 | grep -qx 'nosud-child: ok'"

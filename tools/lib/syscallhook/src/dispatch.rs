@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! What happens to one hooked syscall once it left the asm fast path: the
-//! per-number class table the asm reads, the Rust dispatch shared by the
-//! rewritten path (`shl_dispatch`) and the SIGSYS emulation, and the
-//! protection of SIGSYS against the program's signal masks and
+//! per-number class table the asm reads (indexed by the kernel's number:
+//! the low 32 bits of rax), the Rust dispatch of the slow path
+//! (`shl_dispatch`, also for the sites left on SUD, which `shl_sud_call`
+//! sends through the hook entry), and the protection of SIGSYS against the program's signal masks and
 //! `rt_sigaction(SIGSYS)`.
 //!
 //! Any number reaches the kernel: the dispatch passes every number through
@@ -13,7 +14,7 @@
 use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 
 use crate::entry::sys;
-use crate::{hooks, signals, thread};
+use crate::{hooks, thread};
 
 /// Class bit: count the call in `shl_counts` (asm `lock incq`).
 pub const C_COUNT: u8 = 1;
@@ -76,7 +77,18 @@ pub fn refresh_classes() {
     }
 }
 
-/// Whether the counter is on (the SIGSYS emulation counts by itself).
+/// The number the kernel runs for `rax`: `entry_SYSCALL_64` sign-extends
+/// the low 32 bits (`movslq %eax`), so bits 32-63 never count and
+/// `0xffff_ffff` is -1. (Numbers with the x32 bit, `0x4000_0000`, are
+/// x32 syscalls only on a kernel with `CONFIG_X86_X32_ABI` and x32
+/// enabled; the library passes them through without a class, like any
+/// number outside 0..512.)
+pub fn kernel_nr(rax: u64) -> i64 {
+    i64::from(rax as u32 as i32)
+}
+
+/// Counts one call of `nr` (a [`kernel_nr`]) if the counter is on (the
+/// asm paths count in `entry.rs`).
 pub fn count(nr: i64) {
     if hooks::counting() {
         if let Some(c) = crate::shl_counts.get(nr as usize) {
@@ -101,12 +113,14 @@ pub struct Frame {
 /// saved.
 #[no_mangle]
 extern "C" fn shl_dispatch(frame: &Frame) -> i64 {
-    run(frame.nr as i64, &frame.args, false)
+    run(frame.nr, &frame.args)
 }
 
-/// Runs the hooks around one syscall and performs it. `from_signal`: called
-/// from the SIGSYS handler (all signals blocked).
-pub fn run(nr: i64, frame_args: &[u64; 6], from_signal: bool) -> i64 {
+/// Runs the hooks around one syscall and performs it. `rax` as the site
+/// had it: hooks and SIGSYS protection see the kernel's number
+/// ([`kernel_nr`]), the kernel gets `rax` unchanged.
+pub fn run(rax: u64, frame_args: &[u64; 6]) -> i64 {
+    let nr = kernel_nr(rax);
     let mut args = *frame_args;
     // The reentrancy guard: a callback's own syscalls go straight through.
     let hooked = !thread::in_callback();
@@ -118,11 +132,6 @@ pub fn run(nr: i64, frame_args: &[u64; 6], from_signal: bool) -> i64 {
         });
     }
     if hooked && hooks::has_callback() {
-        if from_signal {
-            // The callback may reach sites that are not rewritten yet: let
-            // their SIGSYS in (sigreturn restores the handler's mask).
-            signals::unblock_sigsys();
-        }
         if let Some(r) = thread::guarded(|| hooks::before(nr, &mut args)) {
             return r;
         }
@@ -131,7 +140,7 @@ pub fn run(nr: i64, frame_args: &[u64; 6], from_signal: bool) -> i64 {
     if let Some(r) = protect_sigsys(nr, &mut args, &mut scratch) {
         return r;
     }
-    let ret = sys(nr, args.map(|x| x as i64));
+    let ret = sys(rax as i64, args.map(|x| x as i64));
     if hooked && nr != NR_EXIT_GROUP {
         thread::guarded(|| hooks::after(nr, &args, ret));
     }

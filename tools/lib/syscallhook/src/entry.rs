@@ -201,7 +201,15 @@ shl_rearm:
     sub %rdx, %r10                  /* ... of this length */
     mov shl_selector@GOTPCREL(%rip), %r8 /* the selector byte (always "block") */
     syscall                         /* a failure leaves the child unhooked, not broken */
-    pop %r8                         /* registers back */
+    mov shl_sigsys_action@GOTPCREL(%rip), %rsi /* the library's SIGSYS action (signals.rs) */
+    cmpq $0, (%rsi)                 /* not installed (never, once SUD is on): leave it */
+    je 1f                           /* zero: to label 1 ahead */
+    mov $13, %eax                   /* rt_sigaction: again, for a clone3 CLONE_CLEAR_SIGHAND child */
+    mov $31, %edi                   /* SIGSYS (SUD is on: without it the first trap kills) */
+    xor %edx, %edx                  /* no old action */
+    mov $8, %r10d                   /* sigsetsize */
+    syscall                         /* the syscall, from library text */
+1:  pop %r8                         /* registers back */
     pop %r10                        /* restore r10 */
     pop %rdx                        /* restore rdx */
     pop %rsi                        /* restore rsi */
@@ -283,14 +291,15 @@ shl_hook_entry_asm:
     and $0xffff, %edx               /* ... around the table */
     jmp 2b                          /* to label 2 back */
 .Lchecked:
-    cmp $512, %rax                  /* beyond the class table: plain pass-through */
+    mov %eax, %ecx                  /* the kernel's number: (int)rax, so bits 32-63 do not count */
+    cmp $512, %ecx                  /* beyond the class table (negative included): plain pass-through */
     jae .Lfast                      /* at or above: to .Lfast */
     mov shl_nr_class@GOTPCREL(%rip), %rsi /* one class byte per number */
-    movzbl (%rsi,%rax), %edx        /* edx = this number's class */
+    movzbl (%rsi,%rcx), %edx        /* edx = this number's class */
     test $1, %dl                    /* counted? */
     jz 4f                           /* zero: to label 4 ahead */
     mov shl_counts@GOTPCREL(%rip), %rsi /* the counters */
-    lock incq (%rsi,%rax,8)         /* shl_counts[nr] += 1, atomically */
+    lock incq (%rsi,%rcx,8)         /* shl_counts[nr] += 1, atomically */
 4:  test $6, %dl                    /* slow (2) or special (4)? */
     jnz .Lnot_fast                  /* non-zero: to .Lnot_fast */
 .Lfast:
@@ -448,9 +457,9 @@ shl_hook_entry_trusted:
 
     /* Class bit 4. rsp = A = R-16: [A] rflags, [A+8] return address. */
 .Lspecial:
-    cmp $15, %rax                   /* rt_sigreturn */
+    cmp $15, %eax                   /* rt_sigreturn (the low 32 bits: the kernel's number) */
     je .Lsigreturn                  /* equal: to .Lsigreturn */
-    cmp $60, %rax                   /* exit (this thread) */
+    cmp $60, %eax                   /* exit (this thread) */
     je .Lexit                       /* equal: to .Lexit */
     lea 16(%rsp), %r11              /* r11 = R, the site's rsp */
     push %r11                       /* [P+8] R */
@@ -515,17 +524,32 @@ shl_sud_sigreturn:
     syscall                         /* does not return */
     ud2                             /* never reached (traps if it is) */
 
+    /* From the SIGSYS handler, for any other syscall at a site that is
+     * not rewritten: rip here, rcx = site + 2, everything else as at the
+     * site. The call runs here, after the handler returned, in the
+     * program's own context (so rt_sigreturn cannot undo what it does to
+     * the signal mask, sigaltstack or PKRU), through the hook entry as if
+     * the site were rewritten. The site's red zone may be live: below it. */
+    .globl shl_sud_call
+shl_sud_call:
+    lea -128(%rsp), %rsp            /* below the site's red zone */
+    push %rcx                       /* the return address: site + 2 */
+    call shl_hook_entry_trusted     /* rax = result, r11 = rflags, all else kept */
+    pop %rcx                        /* rcx = site + 2, as after syscall (pop keeps the flags) */
+    lea 128(%rsp), %rsp             /* rsp = the site's (lea keeps the flags) */
+    jmp *%rcx                       /* to the site + 2 */
+
     /*
      * Process creation. rsp = P: [P] rflags, [P+8] R (the site's rsp),
      * [P+16] rflags, [P+24] return address; rax = number; the caller's
      * registers but rcx, r11.
      */
 .Lspawn:
-    cmp $57, %rax                   /* fork */
+    cmp $57, %eax                   /* fork (the low 32 bits: the kernel's number) */
     je .Lfork                       /* equal: to .Lfork */
-    cmp $58, %rax                   /* vfork */
+    cmp $58, %eax                   /* vfork */
     je .Lvfork                      /* equal: to .Lvfork */
-    cmp $435, %rax                  /* clone3 */
+    cmp $435, %eax                  /* clone3 */
     je .Lclone3                     /* equal: to .Lclone3 */
     test %rsi, %rsi                 /* clone: a new stack? */
     jnz .Lclone_stack               /* non-zero: to .Lclone_stack */
@@ -746,6 +770,9 @@ extern "C" {
     pub fn shl_sud_exit();
     /// Where the SIGSYS handler sends an rt_sigreturn it does not rewrite.
     pub fn shl_sud_sigreturn();
+    /// Where the SIGSYS handler sends any other syscall it does not
+    /// rewrite (rcx = return address): it runs after the handler returned.
+    pub fn shl_sud_call();
     /// This thread's TLS block.
     pub fn shl_tls_ptr() -> *mut u64;
     /// `int $0x80` with `r` = rax rbx rcx rdx rsi rdi rbp; r[0] = result.
@@ -782,7 +809,17 @@ pub extern "C" fn shl_hook_entry() {
 #[no_mangle]
 pub unsafe extern "C" fn syscall() {
     core::arch::naked_asm!(
-        "mov %rdi, %rax",              // the number
+        // Without the hook (no page, SUD refused), straight to the kernel:
+        // the hook's process-creation paths would arm SUD in the child,
+        // which has no SIGSYS handler then.
+        "mov shl_active@GOTPCREL(%rip), %rax",
+        "cmpb $0, (%rax)",
+        "jne 2f",
+        "push 8(%rsp)",          // argument 6 where shl_raw_syscall6 reads it
+        "call shl_raw_syscall6", // (nr, a1..a6): this function's own arguments
+        "add $8, %rsp",
+        "jmp 3f",
+        "2: mov %rdi, %rax",           // the number
         "mov %rsi, %rdi",              // argument 1
         "mov %rdx, %rsi",              // argument 2
         "mov %rcx, %rdx",              // argument 3
@@ -790,7 +827,7 @@ pub unsafe extern "C" fn syscall() {
         "mov %r9, %r8",                // argument 5
         "mov 8(%rsp), %r9",            // argument 6, from the caller's stack
         "call shl_hook_entry_trusted", // the hook: rax = the kernel's result
-        "cmp $-4095, %rax",            // -4095..-1: an error
+        "3: cmp $-4095, %rax",         // -4095..-1: an error
         "jae 1f",
         "ret",                       // success: the result
         "1: neg %rax",               // the errno value

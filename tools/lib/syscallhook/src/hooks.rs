@@ -17,8 +17,9 @@
 //! reentrancy guard set: the syscalls a callback makes (a `write()` of its
 //! own, say) go straight to the kernel, without hooks, so they cannot
 //! recurse. They may run inside a signal handler (a signal that arrived in
-//! the middle of a syscall, or the SIGSYS emulation of a site that is not
-//! rewritten), so they must be async-signal-safe and must not allocate.
+//! the middle of a syscall: the program's handler's own syscalls), so they
+//! must be async-signal-safe and must not allocate. (A site that is not
+//! rewritten makes its call after the SIGSYS handler returned.)
 //! Process-creating calls (clone, clone3, fork, vfork), rt_sigreturn and
 //! exit are handled in asm and are counted but not passed to callbacks.
 

@@ -32,7 +32,7 @@
 //!   (every register but rax, rcx, r11; rflags with DF; the whole extended
 //!   state; the stack below the red zone), checks every return address
 //!   against the rewritten-site table on every path, and has a fast path
-//!   (pass-through, 33 instructions besides the syscall, no xsave, provably
+//!   (pass-through, 34 instructions besides the syscall, no xsave, provably
 //!   touching none) and a slow path (own stack, `xsavec`, Rust dispatch).
 //!   It also creates children: clone, clone3, fork and vfork re-arm SUD in
 //!   the child (the kernel clears it in every new task), and exports
@@ -40,11 +40,12 @@
 //! * `thread.rs`: the per-thread TLS block (initial-exec, valid because the
 //!   library is preloaded), hook stacks, xsave configuration, the
 //!   reentrancy guard.
-//! * `dispatch.rs`: per-number classes, the Rust dispatch shared with the
-//!   SIGSYS emulation, and SIGSYS protection (the program cannot block it
+//! * `dispatch.rs`: per-number classes (on the kernel's 32-bit number), the
+//!   Rust dispatch of the slow path, and SIGSYS protection (the program cannot block it
 //!   or replace the library's handler; its own action is kept and chained).
-//! * `signals.rs`: the SIGSYS handler (rewrite, emulate, `int $0x80`,
-//!   `sysenter`, chaining of seccomp and other SIGSYS to the program).
+//! * `signals.rs`: the SIGSYS handler (rewrite, or send the call through
+//!   the hook after the handler returned; `int $0x80`, `sysenter`,
+//!   chaining of seccomp and other SIGSYS to the program).
 //! * `hooks.rs`: the C API and the built-in counter and tracer.
 //! * `patch.rs`: which sites are rewritten, and how.
 //!
@@ -65,7 +66,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use entry::sys;
 
 /// Per-syscall counters (incremented by `entry.rs` with `lock incq`, and by
-/// the SIGSYS emulation).
+/// the SIGSYS handler for the calls it sends to the asm paths).
 #[no_mangle]
 pub static shl_counts: [AtomicU64; 512] = [const { AtomicU64::new(0) }; 512];
 
@@ -80,8 +81,11 @@ pub static shl_table_pid: AtomicU64 = AtomicU64::new(0);
 /// (also passed by `entry.rs` when it re-arms SUD in a child).
 #[no_mangle]
 pub static shl_selector: AtomicU8 = AtomicU8::new(1);
-/// Whether the hook is live (page installed and SUD on).
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Whether the hook is live (page installed and SUD on); read by the
+/// exported `syscall()` (`entry.rs`), which goes straight to the kernel
+/// without it.
+#[no_mangle]
+pub static shl_active: AtomicBool = AtomicBool::new(false);
 
 const NR_WRITE: i64 = 1;
 const NR_OPEN: i64 = 2;
@@ -192,7 +196,7 @@ pub extern "C" fn syscallhook_count(nr: u32) -> u64 {
 /// Whether the hook is active in this process.
 #[no_mangle]
 pub extern "C" fn syscallhook_active() -> bool {
-    ACTIVE.load(Ordering::Relaxed)
+    shl_active.load(Ordering::Relaxed)
 }
 
 /// `struct zpoline_cfg`.
@@ -239,7 +243,8 @@ fn install_page() -> Result<(), &'static str> {
 /// Signal number of SIGSYS.
 const SIGSYS: i64 = 31;
 
-/// Installs the SIGSYS handler and switches SUD on for this thread.
+/// Installs the SIGSYS handler and switches SUD on for this thread; on
+/// failure, puts SIGSYS's default action back.
 fn enable_sud() -> Result<(), &'static str> {
     signals::install()?;
     let start = entry::shl_text_start as *const () as i64;
@@ -258,6 +263,7 @@ fn enable_sud() -> Result<(), &'static str> {
         ],
     );
     if r != 0 {
+        signals::uninstall();
         return Err("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
     }
     Ok(())
@@ -301,16 +307,20 @@ extern "C" fn init() {
         )
         .as_bytes());
     }
+    // SUD first: a site is rewritten only once the hook is known to be
+    // live, so that a refused SUD (a seccomp filter, say) leaves the
+    // program untouched, as "not hooked" says.
+    if let Err(e) = enable_sud() {
+        say(format!("syscallhook: {e} failed; syscalls are not hooked\n").as_bytes());
+        return;
+    }
+    shl_active.store(true, Ordering::Relaxed);
     let eager = std::env::var("SYSCALLHOOK_MODE").is_ok_and(|m| m == "eager");
     if eager {
         let n = patch::rewrite_all_executable();
         if verbose {
             say(format!("syscallhook: eager mode rewrote {n} sites\n").as_bytes());
         }
-    }
-    match enable_sud() {
-        Ok(()) => ACTIVE.store(true, Ordering::Relaxed),
-        Err(e) => say(format!("syscallhook: {e} failed; syscalls are not hooked\n").as_bytes()),
     }
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! The SIGSYS handler: Syscall User Dispatch reports a `syscall` that is
-//! not rewritten yet; the handler rewrites it or emulates it. Other SIGSYS
+//! not rewritten yet; the handler rewrites it, or has the call made after
+//! it returned. Other SIGSYS
 //! (seccomp `SECCOMP_RET_TRAP`, `kill -SYS`) go to the program's own
 //! SIGSYS action, which the library keeps (see `dispatch::protect_sigsys`).
 //!
@@ -14,13 +15,17 @@
 //!
 //! * `0f 05` (`syscall`): `patch::rewrite(site)`, then re-execute the site
 //!   (now `call *%rax`, through the hook). If the patcher refuses the site,
-//!   emulate: run the same dispatch as the hook (counter, callbacks,
-//!   SIGSYS protection) and set rax. Calls that must not run inside a
-//!   signal handler are redirected instead: the process-creating ones
-//!   (the child would start inside the handler) go to `shl_sud_spawn`,
-//!   rt_sigreturn to `shl_sud_sigreturn`, exit (which frees the hook
-//!   stack this handler runs on) to `shl_sud_exit`: library asm that runs
-//!   after the handler returned, with the site's registers.
+//!   the call never runs inside this handler: whatever it did to the
+//!   thread's state that the handler's `rt_sigreturn` restores (signal
+//!   mask, sigaltstack, PKRU and the rest of the extended state) would be
+//!   undone. The interrupted context is pointed at library asm that makes
+//!   the call after the handler returned, with the site's registers, as
+//!   lazypoline does: `shl_sud_call` (through the hook entry: counter,
+//!   callbacks, SIGSYS protection), `shl_sud_spawn` for the
+//!   process-creating calls, `shl_sud_sigreturn` for rt_sigreturn,
+//!   `shl_sud_exit` for exit (which frees the hook stack).
+//!   The number is classified as the kernel does: its low 32 bits, as an
+//!   int (`movslq %eax` in `entry_SYSCALL_64`).
 //! * i386 syscalls (`si_arch` = `AUDIT_ARCH_I386`): `int $0x80` runs with
 //!   the i386 ABI (number in eax, arguments in ebx ecx edx esi edi ebp),
 //!   executed with `int $0x80` from library text, and returns to the next
@@ -32,7 +37,7 @@
 //!   at esp, as the kernel does) and the context resumes where the kernel
 //!   would have resumed it. Such sites are never rewritten.
 
-use core::sync::atomic::Ordering;
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use crate::dispatch::{self, PROGRAM_SIGSYS, SIGSYS_BIT};
 use crate::entry::{self, sys};
@@ -47,10 +52,6 @@ const SYS_SECCOMP: i32 = 1;
 
 /// `ucontext_t` register indices (x86-64 `REG_*`).
 mod reg {
-    pub const R8: usize = 0;
-    pub const R9: usize = 1;
-    pub const R10: usize = 2;
-    pub const R11: usize = 3;
     pub const RDI: usize = 8;
     pub const RSI: usize = 9;
     pub const RBP: usize = 10;
@@ -60,7 +61,6 @@ mod reg {
     pub const RCX: usize = 14;
     pub const RSP: usize = 15;
     pub const RIP: usize = 16;
-    pub const EFL: usize = 17;
 }
 /// Offset of `uc_mcontext.gregs` in `ucontext_t`.
 const GREGS_OFFSET: usize = 40;
@@ -89,21 +89,48 @@ struct KSigaction {
     mask: u64,
 }
 
+/// The library's SIGSYS action as a `struct kernel_sigaction` (handler,
+/// flags, restorer, mask), filled by [`install`]. `shl_rearm` (`entry.rs`)
+/// installs it again in every child it arms SUD in: a clone3 child with
+/// `CLONE_CLEAR_SIGHAND` starts with SIGSYS at SIG_DFL, and its first trap
+/// would kill it. A zero handler: not installed.
+#[no_mangle]
+pub static shl_sigsys_action: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
+
 /// Installs the library's SIGSYS handler (every signal blocked while it
 /// runs) and makes sure SIGSYS is not blocked in this thread.
 pub fn install() -> Result<(), &'static str> {
-    let sa = KSigaction {
-        handler: entry::shl_sigsys_entry as *const () as usize,
-        flags: SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
-        restorer: entry::shl_restorer as *const () as usize,
-        mask: !0,
-    };
-    let sa_ptr = &sa as *const KSigaction as i64;
+    let sa = [
+        entry::shl_sigsys_entry as *const () as u64,
+        SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
+        entry::shl_restorer as *const () as u64,
+        !0,
+    ];
+    for (slot, v) in shl_sigsys_action.iter().zip(sa) {
+        slot.store(v, Ordering::Relaxed);
+    }
+    let sa_ptr = shl_sigsys_action.as_ptr() as i64;
     if sys(NR_RT_SIGACTION, [SIGSYS, sa_ptr, 0, 8, 0, 0]) != 0 {
+        shl_sigsys_action[0].store(0, Ordering::Relaxed);
         return Err("rt_sigaction(SIGSYS)");
     }
     unblock_sigsys();
     Ok(())
+}
+
+/// Puts SIGSYS's default action back (SUD could not be switched on).
+pub fn uninstall() {
+    shl_sigsys_action[0].store(0, Ordering::Relaxed);
+    let dfl = KSigaction {
+        handler: 0,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    sys(
+        NR_RT_SIGACTION,
+        [SIGSYS, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
+    );
 }
 
 /// Unblocks SIGSYS in this thread.
@@ -146,46 +173,39 @@ extern "C" fn shl_on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
         g[reg::RIP] = site; // execute it again, as call *%rax
         return;
     }
-    emulate(g);
+    redirect(g);
 }
 
-/// The slow path for a `syscall` site the patcher did not rewrite.
-fn emulate(g: &mut [u64; 23]) {
-    let nr = g[reg::RAX] as i64;
-    dispatch::count(nr);
+/// The slow path for a `syscall` site the patcher did not rewrite: the
+/// call is made after this handler returned (see the file header).
+fn redirect(g: &mut [u64; 23]) {
+    let nr = dispatch::kernel_nr(g[reg::RAX]);
+    if matches!(nr, 15 | 60 | 56 | 57 | 58 | 435) {
+        dispatch::count(nr); // the asm paths below do not count (shl_sud_call does)
+    }
     match nr {
         15 => {
             // rt_sigreturn with the site's rsp, after this handler returns.
             g[reg::RIP] = entry::shl_sud_sigreturn as *const () as u64;
-            return;
         }
         60 => {
             // exit: frees the thread's hook stack, which this handler may
             // be running on, so after the handler returned.
             g[reg::RIP] = entry::shl_sud_exit as *const () as u64;
-            return;
         }
         56 | 57 | 58 | 435 => {
             // Create the child from library asm, after this handler
             // returns, so that it does not start inside the handler.
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_spawn as *const () as u64;
-            return;
         }
-        _ => {}
+        _ => {
+            // Any other call: through the hook entry, after sigreturn
+            // (which restores what the call is meant to change otherwise).
+            g[reg::RCX] = g[reg::RIP];
+            g[reg::RIP] = entry::shl_sud_call as *const () as u64;
+        }
     }
-    let args = [
-        g[reg::RDI],
-        g[reg::RSI],
-        g[reg::RDX],
-        g[reg::R10],
-        g[reg::R8],
-        g[reg::R9],
-    ];
-    g[reg::RAX] = dispatch::run(nr, &args, true) as u64;
-    // As the syscall instruction leaves them.
-    g[reg::RCX] = g[reg::RIP];
-    g[reg::R11] = g[reg::EFL];
 }
 
 /// `int $0x80` / `sysenter` with the i386 ABI.
