@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..31"
+echo "1..32"
 t() {
 	desc=$1
 	shift
@@ -111,3 +111,7 @@ t "no page (/dev/zpoline fails): syscall(SYS_fork)'s child is not armed, lives" 
 	"/t/entry_sud nopage $SUD_LIB 2>&1 | grep -qx 'nopage-child: ok'"
 t "SUD refused (seccomp EPERM), eager: not hooked and no site rewritten" sh -c \
 	"/t/entry_sud nosud $SUD_LIB 2>&1 | grep -qx 'nosud-child: ok'"
+
+# --- issue 21, entry.rs: the slow path's stack switch and PKRU ---
+t "single-stepped hooked syscalls (SIGTRAP without SA_ONSTACK, callback: slow path)" sh -c \
+	"$PRE /t/entry_sstep | grep '^sstep: ok'"

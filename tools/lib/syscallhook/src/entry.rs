@@ -29,14 +29,20 @@
 //!   below and the one-time hook-stack allocation use at most 96 bytes of
 //!   the red zone; entered from the SIGSYS handler, they start below it.) It executes no
 //!   SSE/AVX/x87 instruction and calls no code, so no extended-state
-//!   component can change: nothing to save. rflags are restored with
-//!   `popfq` *before* the `syscall`, so the kernel both preserves them and
-//!   puts them in r11, as a real `syscall` does.
+//!   component can change: nothing to save. The caller's status flags are
+//!   kept with `seto`/`lahf` (which change no flag) and restored with
+//!   `add $0x7f, %al` (OF) and `sahf` (SF ZF AF PF CF) *before* the
+//!   `syscall` (no `popfq`: DF, TF and the rest are never changed on this
+//!   path), so the kernel both preserves them and puts them in r11, as a
+//!   real `syscall` does.
 //! * **slow** (a callback or the tracer is registered, the counter prints
 //!   at exit_group, or a signal-mask call needs protecting): switch to the
 //!   thread's own hook stack, save the argument registers and the full
-//!   extended state (`xsavec`, or `xsave`, of every XCR0 component; `fxsave`
-//!   without XSAVE), `cld`, call `shl_dispatch` (Rust), restore.
+//!   extended state (`xsavec`, or `xsave`, of every XCR0 component but
+//!   AMX's and PKRU, which the syscall itself may change; `fxsave` without
+//!   XSAVE), `cld`, call `shl_dispatch` (Rust), restore. The stack switch
+//!   is one `mov` of a value computed in another register, so that rsp is
+//!   valid at every instruction (a signal may land on any of them).
 //! * **special**, in asm: rt_sigreturn (from the site's own rsp), exit
 //!   (frees the thread's hook stack), and the process-creation calls.
 //!
@@ -331,37 +337,46 @@ shl_hook_entry_asm:
     /*
      * The slow path. rsp = A = R-16: [A] rflags, [A+8] return address;
      * every register the caller's but rcx, r11.
+     *
+     * The new rsp is computed in rax and loaded with one `mov`: at every
+     * instruction rsp is the caller's (with our words above it) or the
+     * frame's top on the hook stack, never 0, a live frame or below LOW,
+     * so a signal (single-step SIGTRAP, a handler without SA_ONSTACK) may
+     * land anywhere here. The number waits in [A-16].
      */
 .Lslow:
     mov shl_tls@gottpoff(%rip), %r11 /* the TLS block's offset from %fs */
     push %fs:{INUSE}(%r11)          /* INUSE to restore at the end (still on the current stack) */
-    mov %rsp, %rcx                  /* rcx = A-8 */
+    push %rax                       /* the number: rax is the new rsp's scratch */
+    lea 8(%rsp), %rcx               /* rcx = A-8 */
     cmp %fs:{LOW}(%r11), %rsp       /* below the hook stack? */
     jb 1f                           /* below: to label 1 ahead */
     cmp %fs:{TOP}(%r11), %rsp       /* at or above its top? */
     jae 1f                          /* at or above: to label 1 ahead */
-    sub $128, %rsp                  /* on it already (a handler that interrupted the hook): below its red zone */
+    lea -128(%rsp), %rax            /* on it already (a handler that interrupted the hook): below its red zone */
     jmp 3f                          /* to label 3 ahead */
-1:  mov %fs:{INUSE}(%r11), %rsp     /* a frame is live: we are a handler on another stack */
-    test %rsp, %rsp                 /* zero? */
+1:  mov %fs:{INUSE}(%r11), %rax     /* a frame is live: we are a handler on another stack */
+    test %rax, %rax                 /* zero? */
     jz 2f                           /* zero: to label 2 ahead */
-    sub ${NEST_GAP}, %rsp           /* leave the interrupted dispatch its room */
-    cmp %fs:{LOW}(%r11), %rsp       /* would that be too deep? (an abandoned frame, e.g. a longjmp out of a handler) */
+    sub ${NEST_GAP}, %rax           /* leave the interrupted dispatch its room */
+    cmp %fs:{LOW}(%r11), %rax       /* would that be too deep? (an abandoned frame, e.g. a longjmp out of a handler) */
     jb 2f                           /* below: to label 2 ahead */
-    sub $16384, %rsp                /* at least 16 KiB must remain */
-    cmp %fs:{LOW}(%r11), %rsp       /* (from LOW) */
+    sub $16384, %rax                /* at least 16 KiB must remain */
+    cmp %fs:{LOW}(%r11), %rax       /* (from LOW) */
     jb 2f                           /* below: to label 2 ahead */
-    add $16384, %rsp                /* back: rsp = INUSE - NEST_GAP */
+    add $16384, %rax                /* back: rax = INUSE - NEST_GAP */
     jmp 3f                          /* to label 3 ahead */
-2:  mov %fs:{TOP}(%r11), %rsp       /* the top of this thread's hook stack */
-    test %rsp, %rsp                 /* zero? */
+2:  mov %fs:{TOP}(%r11), %rax       /* the top of this thread's hook stack */
+    test %rax, %rax                 /* zero? */
     jnz 3f                          /* non-zero: to label 3 ahead */
-    mov %rcx, %rsp                  /* none yet: back on the caller's stack ... */
-    call shl_alloc_stack            /* ... to allocate it */
-    add $8, %rsp                    /* rsp = A */
+    mov (%rsp), %rax                /* none yet: the number back (still on the caller's stack) */
+    call shl_alloc_stack            /* allocate it (preserves rax) */
+    add $16, %rsp                   /* rsp = A */
     jmp .Lslow                      /* and again, with a stack */
-3:  and $-16, %rsp                  /* T: the top of our frame */
-    mov %rsp, %fs:{INUSE}(%r11)     /* reserve it before writing: a nested entry from another stack goes below */
+3:  and $-16, %rax                  /* T: the top of our frame */
+    mov %rax, %fs:{INUSE}(%r11)     /* reserve it before writing: a nested entry from another stack goes below */
+    mov %rax, %rsp                  /* the switch, in one instruction */
+    mov -8(%rcx), %rax              /* the number (from) */
     push %rcx                       /* [T-8] A-8: the caller's stack */
     push 16(%rcx)                   /* Frame.ret: the return address */
     push %r9                        /* Frame.args[5] */
