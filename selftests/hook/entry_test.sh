@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..32"
+echo "1..33"
 t() {
 	desc=$1
 	shift
@@ -115,3 +115,5 @@ t "SUD refused (seccomp EPERM), eager: not hooked and no site rewritten" sh -c \
 # --- issue 21, entry.rs: the slow path's stack switch and PKRU ---
 t "single-stepped hooked syscalls (SIGTRAP without SA_ONSTACK, callback: slow path)" sh -c \
 	"$PRE /t/entry_sstep | grep '^sstep: ok'"
+t "a hooked pkey_alloc(PKEY_DISABLE_WRITE) keeps its PKRU change (slow path)" sh -c \
+	"$PRE /t/entry_pkru | tee /dev/stderr | grep -qx 'pkru: ok'"

@@ -82,6 +82,12 @@ pub struct XState {
 /// XCR0 bits of the AMX components (17: XTILECFG, 18: XTILEDATA).
 const AMX_COMPONENTS: u64 = 3 << 17;
 
+/// XCR0 bit of PKRU (9): the protection-key rights, which the hooked
+/// syscall itself may change (`pkey_alloc` with an initial value, a
+/// callback's `pkey_set`): left out of the save mask, so that the slow
+/// path's `xrstor` keeps the post-syscall PKRU instead of reverting it.
+pub const PKRU_COMPONENT: u64 = 1 << 9;
+
 /// The extended-state configuration, filled in by [`init_xstate`].
 #[no_mangle]
 pub static shl_xstate: XState = XState {
@@ -93,8 +99,8 @@ pub static shl_xstate: XState = XState {
 /// Reads CPUID and XCR0 and chooses `xsavec`, `xsave` or `fxsave`.
 ///
 /// Every component enabled in XCR0 is saved (x87, SSE, AVX, AVX-512
-/// opmask/zmm, PKRU... whatever the kernel enabled) but AMX's, into an area
-/// of the size the CPU reports for XCR0.
+/// opmask/zmm... whatever the kernel enabled) but AMX's and PKRU, into an
+/// area of the size the CPU reports for XCR0.
 pub fn init_xstate() {
     use core::arch::x86_64::{__cpuid, __cpuid_count};
     let leaf1 = __cpuid(1);
@@ -111,7 +117,9 @@ pub fn init_xstate() {
     // AMX tile state (XTILECFG, XTILEDATA) is left out: nothing the library
     // runs touches it, and restoring it would fault (#NM) in a process
     // without AMX permission (the kernel arms XFD for it).
-    let xcr0 = xcr0 & !AMX_COMPONENTS;
+    // PKRU is left out too: it is state the syscall may change, not state
+    // the library's own code uses (see PKRU_COMPONENT).
+    let xcr0 = xcr0 & !(AMX_COMPONENTS | PKRU_COMPONENT);
     let d0 = __cpuid_count(0xd, 0);
     let d1 = __cpuid_count(0xd, 1);
     let xsavec = d1.eax & (1 << 1) != 0;
