@@ -168,3 +168,33 @@ pub fn guarded<R>(f: impl FnOnce() -> R) -> R {
 pub fn in_callback() -> bool {
     get(off::GUARD) != 0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The save mask never has PKRU (the syscall may change it, item 10 of
+    /// issue 21) nor AMX's tiles, whatever XCR0 this CPU has.
+    #[test]
+    fn xstate_mask_leaves_pkru_and_amx_out() {
+        init_xstate();
+        let mask = u64::from(shl_xstate.xcr0[0].load(Ordering::Relaxed))
+            | u64::from(shl_xstate.xcr0[1].load(Ordering::Relaxed)) << 32;
+        assert_eq!(mask & (PKRU_COMPONENT | AMX_COMPONENTS), 0, "mask {mask:#x}");
+    }
+
+    /// capstone (trampfd-hosttest) is a test-only dependency: the library
+    /// itself links only what src/ uses (issue 21, item 14).
+    #[test]
+    fn hosttest_is_a_dev_dependency() {
+        let manifest = include_str!("../Cargo.toml");
+        let deps = manifest
+            .split("\n[dependencies]\n")
+            .nth(1)
+            .expect("a [dependencies] table")
+            .split("\n[")
+            .next()
+            .unwrap_or("");
+        assert!(!deps.contains("trampfd-hosttest"), "[dependencies] has trampfd-hosttest:\n{deps}");
+    }
+}
