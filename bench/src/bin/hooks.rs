@@ -5,7 +5,9 @@
 //! this root process) reached from a `call *%rax` site, with a hook that
 //! returns at once (sled + stub alone), with a two-instruction pass-through
 //! hook, and with the real `libsyscallhook.so` entry (loaded with dlopen
-//! under SYSCALLHOOK_DISABLE=1, so that it installs nothing; this process
+//! under SYSCALLHOOK_DISABLE=1, so that it installs nothing, though its
+//! constructor still picks the real `xsavec`/`xsave` save of the slow path,
+//! so the callback rows time the path a preloaded library takes; this process
 //! maps the page with the library's `shl_hook_entry` as the hook and
 //! registers its own site with `syscallhook_bench_mark_site`), with and
 //! without a C callback; Syscall User Dispatch (SIGSYS handler); seccomp

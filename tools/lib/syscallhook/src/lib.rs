@@ -271,6 +271,9 @@ fn enable_sud() -> Result<(), &'static str> {
 
 /// Runs at load (from `.init_array`).
 extern "C" fn init() {
+    // First, even when disabled: a program that enters shl_hook_entry from
+    // its own page (the host benchmark) gets the real extended-state save.
+    thread::init_xstate();
     if std::env::var_os("SYSCALLHOOK_DISABLE").is_some() {
         return;
     }
@@ -281,7 +284,6 @@ extern "C" fn init() {
         return;
     }
     hooks::configure();
-    thread::init_xstate();
     shl_table_pid.store(sys(NR_GETPID, [0; 6]) as u64, Ordering::Relaxed);
     dispatch::refresh_classes();
     let fd = sys(NR_FCNTL, [2, F_DUPFD_CLOEXEC, 900, 0, 0, 0]);

@@ -96,21 +96,20 @@ pub static shl_xstate: XState = XState {
     xcr0: [AtomicU32::new(3), AtomicU32::new(0)],
 };
 
-/// Reads CPUID and XCR0 and chooses `xsavec`, `xsave` or `fxsave`.
+/// Reads CPUID and XCR0 and chooses `xsavec`, `xsave` or `fxsave`:
+/// (area size, mode: 0 fxsave, 1 xsave, 2 xsavec, save mask).
 ///
 /// Every component enabled in XCR0 is saved (x87, SSE, AVX, AVX-512
 /// opmask/zmm... whatever the kernel enabled) but AMX's and PKRU, into an
 /// area of the size the CPU reports for XCR0.
-pub fn init_xstate() {
+pub fn choose_xstate() -> (u64, u64, u64) {
     use core::arch::x86_64::{__cpuid, __cpuid_count};
     let leaf1 = __cpuid(1);
     let osxsave = leaf1.ecx & (1 << 27) != 0;
     let max_leaf = __cpuid(0).eax;
     if !osxsave || max_leaf < 0xd {
         // fxsave64: 512 bytes; 576 so that the asm may clear a "header".
-        shl_xstate.size.store(576, Ordering::Relaxed);
-        shl_xstate.mode.store(0, Ordering::Relaxed);
-        return;
+        return (576, 0, 3);
     }
     // SAFETY: OSXSAVE is set, so XGETBV with ecx = 0 is allowed.
     let xcr0: u64 = unsafe { core::arch::x86_64::_xgetbv(0) };
@@ -127,12 +126,19 @@ pub fn init_xstate() {
     // d1.ebx: compacted size for XCR0 | IA32_XSS (an upper bound of the
     // compacted size for XCR0 alone).
     let size = u64::from(d0.ebx.max(d1.ebx).max(576));
+    (size, if xsavec { 2 } else { 1 }, xcr0)
+}
+
+/// Fills in [`shl_xstate`] from [`choose_xstate`]. Runs at load even under
+/// SYSCALLHOOK_DISABLE: a benchmark or test that calls `shl_hook_entry`
+/// from its own page then times and checks the save the real library
+/// uses, not the `fxsave` default (which also misses ymm/zmm upper halves).
+pub fn init_xstate() {
+    let (size, mode, mask) = choose_xstate();
     shl_xstate.size.store(size, Ordering::Relaxed);
-    shl_xstate.xcr0[0].store(xcr0 as u32, Ordering::Relaxed);
-    shl_xstate.xcr0[1].store((xcr0 >> 32) as u32, Ordering::Relaxed);
-    shl_xstate
-        .mode
-        .store(if xsavec { 2 } else { 1 }, Ordering::Relaxed);
+    shl_xstate.xcr0[0].store(mask as u32, Ordering::Relaxed);
+    shl_xstate.xcr0[1].store((mask >> 32) as u32, Ordering::Relaxed);
+    shl_xstate.mode.store(mode, Ordering::Relaxed);
 }
 
 /// A pointer to this thread's TLS block (see [`off`]).
@@ -177,10 +183,23 @@ mod tests {
     /// issue 21) nor AMX's tiles, whatever XCR0 this CPU has.
     #[test]
     fn xstate_mask_leaves_pkru_and_amx_out() {
-        init_xstate();
-        let mask = u64::from(shl_xstate.xcr0[0].load(Ordering::Relaxed))
-            | u64::from(shl_xstate.xcr0[1].load(Ordering::Relaxed)) << 32;
+        let (_, _, mask) = choose_xstate();
         assert_eq!(mask & (PKRU_COMPONENT | AMX_COMPONENTS), 0, "mask {mask:#x}");
+    }
+
+    /// The load-time constructor chose the real save even under
+    /// SYSCALLHOOK_DISABLE=1 (how `cargo test` and the host benchmark's
+    /// library rows run): the bench's "+ C callback" rows time the
+    /// `xsavec` path the preloaded library takes (issue 21).
+    #[test]
+    fn xstate_chosen_at_load_even_when_disabled() {
+        let got = (
+            shl_xstate.size.load(Ordering::Relaxed),
+            shl_xstate.mode.load(Ordering::Relaxed),
+            u64::from(shl_xstate.xcr0[0].load(Ordering::Relaxed))
+                | u64::from(shl_xstate.xcr0[1].load(Ordering::Relaxed)) << 32,
+        );
+        assert_eq!(got, choose_xstate());
     }
 
     /// capstone (trampfd-hosttest) is a test-only dependency: the library
