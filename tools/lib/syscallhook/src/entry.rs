@@ -35,6 +35,8 @@
 //!   `syscall` (no `popfq`: DF, TF and the rest are never changed on this
 //!   path), so the kernel both preserves them and puts them in r11, as a
 //!   real `syscall` does.
+//!   It returns with `pop %rcx; jmp *%rcx`, not `ret` (same count, same
+//!   ABI: rcx = site + 2 as after a real `syscall`, rsp = R). See "Return".
 //! * **slow** (a callback or the tracer is registered, the counter prints
 //!   at exit_group, or a signal-mask call needs protecting): switch to the
 //!   thread's own hook stack, save the argument registers and the full
@@ -45,6 +47,21 @@
 //!   valid at every instruction (a signal may land on any of them).
 //! * **special**, in asm: rt_sigreturn (from the site's own rsp), exit
 //!   (frees the thread's hook stack), and the process-creation calls.
+//!
+//! # Return
+//!
+//! On the AMD EPYC bench host (spectre_v2 "Retpolines; RSB filling",
+//! SRSO "Safe RET") the kernel's syscall path leaves the return stack
+//! buffer without the user's entries, so a `ret` right after `syscall`
+//! mispredicts: the native `syscall; ret` pays that once (the wrapper's
+//! ret), the hook's `syscall; ret` twice. The fast path's `jmp *%rcx` is
+//! predicted by the indirect-branch predictor instead, which the syscall
+//! does not clear: the library's fast-path overhead fell from ~25 to ~10
+//! TSC ticks per call there (issue 21). The cost: the `call` into the page
+//! leaves one RSB entry unconsumed. Where a syscall keeps the user's RSB
+//! (no such mitigation), the wrapper's `ret` then mispredicts once instead.
+//! The slow path keeps `ret` (a callback that answers makes no syscall,
+//! so the RSB is intact there).
 //!
 //! Every path starts with the rewritten-site check: a call into the page
 //! from anywhere else (a NULL function pointer with rax == 56, say) dies
@@ -317,8 +334,8 @@ shl_hook_entry_asm:
     sahf                            /* SF ZF AF PF CF: rflags are the caller's again, */
     mov %r11, %rax                  /* kept by the syscall, and in r11 after it */
     syscall                         /* the syscall itself; rsp = R-8 */
-    mov (%rsp), %rcx                /* rcx = return address, where syscall puts it */
-    ret                             /* to the site + 2 */
+    pop %rcx                        /* rcx = return address (site + 2), where syscall puts it */
+    jmp *%rcx                       /* to the site + 2 (not `ret`: see "Return" above) */
 
 .Lnot_fast:
     mov %edx, %ecx                  /* the class */
@@ -338,45 +355,42 @@ shl_hook_entry_asm:
      * The slow path. rsp = A = R-16: [A] rflags, [A+8] return address;
      * every register the caller's but rcx, r11.
      *
-     * The new rsp is computed in rax and loaded with one `mov`: at every
-     * instruction rsp is the caller's (with our words above it) or the
-     * frame's top on the hook stack, never 0, a live frame or below LOW,
-     * so a signal (single-step SIGTRAP, a handler without SA_ONSTACK) may
-     * land anywhere here. The number waits in [A-16].
+     * The new rsp is computed in rcx and swapped in with one `xchg`
+     * (which leaves the caller's, A-8, in rcx): at every instruction rsp
+     * is the caller's (with our words above it) or the frame's top on the
+     * hook stack, never 0, a live frame or below LOW, so a signal (a
+     * single-step SIGTRAP, a handler without SA_ONSTACK) may land on any
+     * of them.
      */
 .Lslow:
     mov shl_tls@gottpoff(%rip), %r11 /* the TLS block's offset from %fs */
     push %fs:{INUSE}(%r11)          /* INUSE to restore at the end (still on the current stack) */
-    push %rax                       /* the number: rax is the new rsp's scratch */
-    lea 8(%rsp), %rcx               /* rcx = A-8 */
     cmp %fs:{LOW}(%r11), %rsp       /* below the hook stack? */
     jb 1f                           /* below: to label 1 ahead */
     cmp %fs:{TOP}(%r11), %rsp       /* at or above its top? */
     jae 1f                          /* at or above: to label 1 ahead */
-    lea -128(%rsp), %rax            /* on it already (a handler that interrupted the hook): below its red zone */
+    lea -128(%rsp), %rcx            /* on it already (a handler that interrupted the hook): below its red zone */
     jmp 3f                          /* to label 3 ahead */
-1:  mov %fs:{INUSE}(%r11), %rax     /* a frame is live: we are a handler on another stack */
-    test %rax, %rax                 /* zero? */
+1:  mov %fs:{INUSE}(%r11), %rcx     /* a frame is live: we are a handler on another stack */
+    test %rcx, %rcx                 /* zero? */
     jz 2f                           /* zero: to label 2 ahead */
-    sub ${NEST_GAP}, %rax           /* leave the interrupted dispatch its room */
-    cmp %fs:{LOW}(%r11), %rax       /* would that be too deep? (an abandoned frame, e.g. a longjmp out of a handler) */
+    sub ${NEST_GAP}, %rcx           /* leave the interrupted dispatch its room */
+    cmp %fs:{LOW}(%r11), %rcx       /* would that be too deep? (an abandoned frame, e.g. a longjmp out of a handler) */
     jb 2f                           /* below: to label 2 ahead */
-    sub $16384, %rax                /* at least 16 KiB must remain */
-    cmp %fs:{LOW}(%r11), %rax       /* (from LOW) */
+    sub $16384, %rcx                /* at least 16 KiB must remain */
+    cmp %fs:{LOW}(%r11), %rcx       /* (from LOW) */
     jb 2f                           /* below: to label 2 ahead */
-    add $16384, %rax                /* back: rax = INUSE - NEST_GAP */
+    add $16384, %rcx                /* back: rcx = INUSE - NEST_GAP */
     jmp 3f                          /* to label 3 ahead */
-2:  mov %fs:{TOP}(%r11), %rax       /* the top of this thread's hook stack */
-    test %rax, %rax                 /* zero? */
+2:  mov %fs:{TOP}(%r11), %rcx       /* the top of this thread's hook stack */
+    test %rcx, %rcx                 /* zero? */
     jnz 3f                          /* non-zero: to label 3 ahead */
-    mov (%rsp), %rax                /* none yet: the number back (still on the caller's stack) */
-    call shl_alloc_stack            /* allocate it (preserves rax) */
-    add $16, %rsp                   /* rsp = A */
+    call shl_alloc_stack            /* none yet: allocate it, on the caller's stack (rsp = A-8) */
+    add $8, %rsp                    /* rsp = A */
     jmp .Lslow                      /* and again, with a stack */
-3:  and $-16, %rax                  /* T: the top of our frame */
-    mov %rax, %fs:{INUSE}(%r11)     /* reserve it before writing: a nested entry from another stack goes below */
-    mov %rax, %rsp                  /* the switch, in one instruction */
-    mov -8(%rcx), %rax              /* the number (from) */
+3:  and $-16, %rcx                  /* T: the top of our frame */
+    mov %rcx, %fs:{INUSE}(%r11)     /* reserve it before writing: a nested entry from another stack goes below */
+    xchg %rcx, %rsp                 /* the switch, in one instruction: rsp = T, rcx = A-8 */
     push %rcx                       /* [T-8] A-8: the caller's stack */
     push 16(%rcx)                   /* Frame.ret: the return address */
     push %r9                        /* Frame.args[5] */
