@@ -19,8 +19,10 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-/* tf_on/tf_off: set and clear the trap flag (own functions: no red zone
- * of a C function is under the pushfq). */
+/*
+ * tf_on/tf_off: set and clear the trap flag (own functions: no red zone
+ * of a C function is under the pushfq).
+ */
 __asm__(".text\n"
 	".globl tf_on\n tf_on:\n pushfq\n orq $0x100, (%rsp)\n popfq\n ret\n"
 	".globl tf_off\n tf_off:\n pushfq\n andq $-0x101, (%rsp)\n popfq\n ret\n");
@@ -37,8 +39,10 @@ static void on_trap(int sig, siginfo_t *si, void *uc_)
 	(void)sig;
 	(void)si;
 	traps++;
-	/* We run on the interrupted stack: rsp is valid here, or we would
-	 * not be running at all; check it is 16-byte-sane and not tiny. */
+	/*
+	 * We run on the interrupted stack: rsp is valid here, or we would
+	 * not be running at all; check it is 8-byte aligned and not tiny.
+	 */
 	if (rsp < 4096 || (rsp & 7))
 		bad_rsp++;
 }

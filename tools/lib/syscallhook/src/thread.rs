@@ -184,7 +184,11 @@ mod tests {
     #[test]
     fn xstate_mask_leaves_pkru_and_amx_out() {
         let (_, _, mask) = choose_xstate();
-        assert_eq!(mask & (PKRU_COMPONENT | AMX_COMPONENTS), 0, "mask {mask:#x}");
+        assert_eq!(
+            mask & (PKRU_COMPONENT | AMX_COMPONENTS),
+            0,
+            "mask {mask:#x}"
+        );
     }
 
     /// The load-time constructor chose the real save even under
@@ -214,6 +218,9 @@ mod tests {
             .split("\n[")
             .next()
             .unwrap_or("");
-        assert!(!deps.contains("trampfd-hosttest"), "[dependencies] has trampfd-hosttest:\n{deps}");
+        assert!(
+            !deps.contains("trampfd-hosttest"),
+            "[dependencies] has trampfd-hosttest:\n{deps}"
+        );
     }
 }
