@@ -211,7 +211,10 @@ fn may_write_rax(ins: &Instruction) -> bool {
 fn gpr_bit(r: Register) -> Option<u32> {
     let f = r.full_register();
     let i = (f as u32).wrapping_sub(Register::RAX as u32);
-    (i < 16).then_some(1 << i)
+    // `then`, not `then_some`: `1 << i` must not be evaluated for a
+    // register outside the 16 GPRs (Register::None: a shift overflow,
+    // which panics in a debug build).
+    (i < 16).then(|| 1 << i)
 }
 
 /// Whether `ins` has a memory operand (explicit, including `lea`'s; not
