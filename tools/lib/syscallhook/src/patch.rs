@@ -26,8 +26,9 @@
 //! kept by mprotect.  Execute-only pages (`--x`) are refused: their bytes
 //! cannot be read to analyse them.  Readable pages with a protection key
 //! are read with PKRU opened for the duration (a signal handler runs with
-//! the default PKRU), and PKRU is restored after.  Shared mappings that are
-//! not writable are refused (the store would reach the file).
+//! the default PKRU), and PKRU is restored after.  Shared mappings (`s` in
+//! maps), writable or not, are refused: the store would reach the file or
+//! memfd and every other process that maps it.
 //!
 //! A rewrite is one 2-byte store that does not cross a cache line, so a
 //! thread running the site sees either the old or the new instruction,
@@ -374,7 +375,10 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     if vma.special {
         return Err(Refusal::OwnCode);
     }
-    if !vma.read || !vma.exec || (vma.shared && !vma.write) {
+    // Never a shared mapping, writable or not: the store would reach the
+    // file (or memfd, or shm segment) and every other process mapping it,
+    // which may not be hooked at all (issue 21 item 7).
+    if !vma.read || !vma.exec || vma.shared {
         return Err(Refusal::Protection);
     }
     // SAFETY: the two bytes lie in a readable mapping (checked above; PKRU
@@ -792,6 +796,37 @@ mod tests {
         drop(held);
         assert!(with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+    }
+
+    #[test]
+    fn shared_rwx_mapping_is_left_alone() {
+        // A memfd mapped MAP_SHARED rwx (`rwxs`) holding a getpid site: the
+        // site stays on SUD, the file keeps its bytes (issue 21 item 7).
+        const NR_MEMFD_CREATE: i64 = 319;
+        const NR_PWRITE64: i64 = 18;
+        const NR_PREAD64: i64 = 17;
+        const NR_FTRUNCATE: i64 = 77;
+        const NR_CLOSE: i64 = 3;
+        let fd = sys(NR_MEMFD_CREATE, [c"site".as_ptr() as i64, 0, 0, 0, 0, 0]);
+        assert!(fd >= 0, "memfd_create: {fd}");
+        assert_eq!(sys(NR_FTRUNCATE, [fd, 4096, 0, 0, 0, 0]), 0);
+        let n = sys(NR_PWRITE64, [fd, GETPID.as_ptr() as i64, 8, 0, 0, 0]);
+        assert_eq!(n, 8);
+        // PROT_READ|WRITE|EXEC, MAP_SHARED.
+        let p = sys(NR_MMAP, [0, 4096, 7, 0x01, fd, 0]);
+        assert!(p > 0, "mmap: {p}");
+        let p = p as u64;
+        let before = vma(p);
+        assert!(before.shared && before.write && before.exec);
+        assert!(!with_signals_blocked(|| rewrite(p + 5)), "not rewritten");
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+        assert!(!is_site(p + 5));
+        let mut file = [0u8; 8];
+        let n = sys(NR_PREAD64, [fd, file.as_mut_ptr() as i64, 8, 0, 0, 0]);
+        assert_eq!(n, 8);
+        assert_eq!(file, GETPID, "the file keeps syscall");
+        assert!(syscallhook_patch_stat(1 + Refusal::Protection as u32) >= 1);
+        sys(NR_CLOSE, [fd, 0, 0, 0, 0, 0]);
     }
 
     #[test]
