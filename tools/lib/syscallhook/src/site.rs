@@ -27,8 +27,10 @@
 //!   with base `%rsp` and a negative displacement or an index; no such
 //!   operand through a register holding a copy of `%rsp`; through `%rbp`
 //!   set by `mov %rsp,%rbp`, negative displacements only within what the
-//!   prologue after it allocates (`push`es and `sub $n,%rsp`); and no
-//!   arithmetic that could move a copy of `%rsp` down (`sub`, `and`, ...).
+//!   prologue after it allocates (`push`es and `sub $n,%rsp`), while a copy
+//!   of that `%rbp` in another register (`mov %rbp,%rdx`, `lea d(%rbp)`) is
+//!   a copy of `%rsp`; and no arithmetic that could move a copy of `%rsp`
+//!   or the frame pointer down (`sub`, `and`, ...).
 //!   Which registers hold copies is a dataflow over the direct branches to
 //!   a fixed point.
 //!
@@ -579,8 +581,12 @@ fn is_frame_setup(ins: &Instruction) -> bool {
 }
 
 /// The [`Effect`] of `ins` given `t`, the registers that hold copies of
-/// `%rsp`.  `%rsp` itself and the frame pointer set-up are `None`.
-fn effect(ins: &Instruction, t: u32) -> Effect {
+/// `%rsp`, and `fp`, the frame pointer (`%rbp` set by `mov %rsp,%rbp`) if
+/// any: a copy of the frame pointer (`mov %rbp,%rdx`, `lea -16(%rbp),%rdx`)
+/// is a copy of `%rsp` like any other (issue 21 item 4), while `%rbp`
+/// itself keeps its own rule (negative displacements within the prologue's
+/// allocation).  `%rsp` itself and the frame pointer set-up are `None`.
+fn effect(ins: &Instruction, t: u32, fp: u32) -> Effect {
     if ins.op_count() == 0 || ins.op0_kind() != OpKind::Register || is_frame_setup(ins) {
         return Effect::None;
     }
@@ -614,7 +620,7 @@ fn effect(ins: &Instruction, t: u32) -> Effect {
     } else {
         0
     };
-    let stack = t | rsp;
+    let stack = t | rsp | fp;
     let from_stack = src & stack != 0 || (m == Mnemonic::Lea && mem_base & stack != 0);
     if r0.is_gpr64() {
         let cmov = ins.condition_code() != ConditionCode::None && !ins.is_jcc_short_or_near();
@@ -745,6 +751,7 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
     };
     let mut g = 0u32;
     let mut frame_rbp = false; // %rbp set by `mov %rsp,%rbp`
+    let mut fp = 0u32; // its bit once seen
     let mut frame_alloc = u64::MAX; // smallest prologue allocation after it
     let mut jump_table = false;
     for round in 0..2 {
@@ -771,10 +778,11 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                 }
                 if is_frame_setup(&ins) {
                     frame_rbp = true;
+                    fp = gpr_bit(Register::RBP).unwrap_or(0);
                     frame_alloc = frame_alloc.min(prologue_alloc(code, ins.ip(), start));
                 }
             }
-            if let Effect::Copy(dst) | Effect::Mix(dst) = effect(&ins, g) {
+            if let Effect::Copy(dst) | Effect::Mix(dst) = effect(&ins, g, fp) {
                 g |= dst;
             }
         }
@@ -866,11 +874,13 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                     return Err(Refusal::RedZone);
                 }
             }
-            match effect(&ins, t) {
+            match effect(&ins, t, fp) {
                 Effect::None | Effect::Keep(_) => {}
                 Effect::Copy(dst) => t |= dst,
                 Effect::Kill(dst) => t &= !dst,
-                Effect::Unknown(dst) if dst & t != 0 => return Err(Refusal::RedZone),
+                // Arithmetic that may move a copy of %rsp, or the frame
+                // pointer itself, down.
+                Effect::Unknown(dst) if dst & (t | fp) != 0 => return Err(Refusal::RedZone),
                 Effect::Unknown(_) => {}
                 Effect::Mix(_) => return Err(Refusal::RedZone),
             }

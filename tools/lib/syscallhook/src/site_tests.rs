@@ -192,6 +192,39 @@ fn normal_frame_is_rewritten() {
 }
 
 #[test]
+fn copy_of_the_frame_pointer_is_a_copy_of_rsp() {
+    // Issue 21 item 4: push %rbp; mov %rsp,%rbp; mov %rbp,%rdx;
+    // mov %rdi,-0x10(%rdx); mov $39,%eax; syscall; mov -0x10(%rdx),%rax;
+    // pop %rbp; ret (the value at rsp-8 after the push is the red zone).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xea, 0x48, 0x89, 0x7a, 0xf0, 0xb8, 39, 0, 0, 0,
+        0x0f, 0x05, 0x48, 0x8b, 0x42, 0xf0, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // The same through lea -0x8(%rbp),%rdx; mov %rdi,-0x8(%rdx).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x8d, 0x55, 0xf8, 0x48, 0x89, 0x7a, 0xf8, 0xb8, 39, 0, 0,
+        0, 0x0f, 0x05, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // And moving the frame pointer itself down: sub $0x20,%rbp;
+    // mov %rdi,(%rbp).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xed, 0x20, 0x48, 0x89, 0x7d, 0x00, 0xb8, 39, 0, 0,
+        0, 0x0f, 0x05, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // A copy used at non-negative displacements only is fine: push %rbp;
+    // mov %rsp,%rbp; sub $0x10,%rsp; mov %rbp,%rdx; mov %rdi,0x10(%rdx);
+    // mov $39,%eax; syscall; leave; ret
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10, 0x48, 0x89, 0xea, 0x48, 0x89, 0x7a, 0x10,
+        0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc9, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Ok(39));
+}
+
+#[test]
 fn decode_must_land_on_the_site() {
     // mov $0x050f,%eax: the "syscall" is inside the immediate
     let code = [0xb8, 0x0f, 0x05, 0, 0, 0xc3];
