@@ -6,7 +6,11 @@
 //! **Which sites.**  Only those `site::analyse` accepts inside function
 //! bounds from the unwind information (`bounds.rs`), or, for JIT code in a
 //! mapping no loaded object covers, from the start of the mapping (at most
-//! [`JIT_SPAN`] before the site) to the first `ret` after it: `%rax` is a
+//! [`JIT_SPAN`] before the site) on past the site as far as the bytes
+//! decode (up to [`JIT_TAIL`] after it; a `ret` must be among them), with
+//! the rest of the mapping (up to [`JIT_SPAN`] after the site) searched
+//! byte by byte for branches back into the site (a slow path after the
+//! `ret`): `%rax` is a
 //! constant in `0..512`, the function keeps nothing below `%rsp`.  Also
 //! refused: the library's own code, the vDSO, vsyscall, and a site whose two
 //! bytes straddle a cache line.  Every other site stays on the SUD path,
@@ -336,8 +340,10 @@ impl Patcher {
     }
 }
 
-/// Function bounds of `site` in `vma`: the FDE, or the JIT fallback.
-fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
+/// Function bounds of `site` in `vma`: the FDE, or the JIT fallback; and
+/// for JIT code, the end of what the caller should search for branches
+/// back into the site beyond the function (see `site::analyse_jit`).
+fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64, Option<u64>), Refusal> {
     if !bounds::available() {
         return Err(Refusal::NoBounds); // cannot tell JIT code from a library
     }
@@ -347,7 +353,8 @@ fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
             if (obj.map_start..obj.map_end).contains(&lib) {
                 return Err(Refusal::OwnCode);
             }
-            bounds::function_bounds(&obj, site).ok_or(Refusal::NoBounds)
+            let (b, e) = bounds::function_bounds(&obj, site).ok_or(Refusal::NoBounds)?;
+            Ok((b, e, None))
         }
         None => {
             if site - vma.start > JIT_SPAN {
@@ -357,7 +364,10 @@ fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
             // SAFETY: [site, site + tail) lies in a readable mapping.
             let code = unsafe { core::slice::from_raw_parts(site as *const u8, tail as usize) };
             let end = site::jit_end(code, site).ok_or(Refusal::NoBounds)?;
-            Ok((vma.start, end))
+            // Branches back are searched for as far as the analysis may
+            // start before the site: the rest of the mapping, up to
+            // JIT_SPAN after the site.
+            Ok((vma.start, end, Some(vma.end.min(site + JIT_SPAN))))
         }
     }
 }
@@ -395,7 +405,7 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     if cur != [0x0f, 0x05] {
         return Err(Refusal::Desync);
     }
-    let (b, e) = function_of(site, &vma)?;
+    let (b, e, jit_limit) = function_of(site, &vma)?;
     if b < vma.start || e > vma.end || e <= b {
         return Err(Refusal::NoBounds);
     }
@@ -403,7 +413,18 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
     // SAFETY: the lock is held, so no one else uses TARGETS.
     let targets = unsafe { &mut *TARGETS.0.get() };
-    site::analyse(code, b, site, targets)?;
+    match jit_limit {
+        Some(limit) => {
+            // SAFETY: [e, limit) lies in the same readable mapping.
+            let tail = unsafe {
+                core::slice::from_raw_parts(e as *const u8, limit.saturating_sub(e) as usize)
+            };
+            site::analyse_jit(code, b, site, targets, tail)?;
+        }
+        None => {
+            site::analyse(code, b, site, targets)?;
+        }
+    }
     p.open()?;
     // Known before it exists: another thread may run the new call right
     // after the store, and the hook checks the set.
@@ -796,6 +817,27 @@ mod tests {
         drop(held);
         assert!(with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+    }
+
+    #[test]
+    fn jit_slow_path_after_the_ret_keeps_the_site_on_sud() {
+        // Issue 21 item 5: test %edi,%edi; jnz slow; mov $39,%eax;
+        // site: syscall; ret; slow: mov $0x40000000,%eax; jmp site
+        let code = [
+            0x85, 0xff, 0x75, 0x08, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0xb8, 0, 0, 0, 0x40, 0xeb,
+            0xf6,
+        ];
+        let p = jit(&code, 0, 7);
+        assert!(!with_signals_blocked(|| rewrite(p + 9)), "not rewritten");
+        assert_eq!(bytes(p + 9), [0x0f, 0x05]);
+        // The same slow path behind a byte that does not decode.
+        let code = [
+            0x85, 0xff, 0x75, 0x09, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0x06, 0xb8, 0, 0, 0, 0x40,
+            0xeb, 0xf5,
+        ];
+        let p = jit(&code, 0, 5);
+        assert!(!with_signals_blocked(|| rewrite(p + 9)), "not rewritten");
+        assert_eq!(bytes(p + 9), [0x0f, 0x05]);
     }
 
     #[test]

@@ -690,6 +690,66 @@ fn effect(ins: &Instruction, t: u32, fp: u32) -> Effect {
 /// 64 KiB); a bigger function is analysed flow-insensitively (every
 /// instruction a join point).  Returns the constant syscall number.
 pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u64, Refusal> {
+    analyse_window(code, start, site, flow).map(|(nr, _)| nr)
+}
+
+/// [`analyse`] for JIT code, whose end is a guess ([`jit_end`]): `tail`,
+/// the bytes from the end of `code` on (the rest of the mapping, or as far
+/// as the caller looked), is not decoded as instructions but searched at
+/// every byte offset for a direct branch (`jmp`, `jcc`, `call`, `loop`,
+/// `jrcxz`, rel8 or rel32) into the window between the `%rax` writer and
+/// the site: a slow path placed after the function's `ret` that jumps back
+/// to its `syscall` with another `%rax` (issue 21 item 5).  Any byte
+/// pattern that would be such a branch refuses the site (data may look
+/// like one: a refusal only costs speed).
+pub fn analyse_jit(
+    code: &[u8],
+    start: u64,
+    site: u64,
+    flow: &mut [u32],
+    tail: &[u8],
+) -> Result<u64, Refusal> {
+    let (nr, w) = analyse_window(code, start, site, flow)?;
+    let tail_start = start.wrapping_add(code.len() as u64);
+    if branch_into(tail, tail_start, w + 1, site) {
+        return Err(Refusal::BranchTarget);
+    }
+    Ok(nr)
+}
+
+/// Whether some byte offset of `bytes` (at address `at`) starts a direct
+/// relative branch whose target lies in `lo..=hi`.
+fn branch_into(bytes: &[u8], at: u64, lo: u64, hi: u64) -> bool {
+    let rel8 = |i: usize| -> Option<u64> {
+        let d = *bytes.get(i + 1)? as i8 as i64;
+        Some(at.wrapping_add(i as u64 + 2).wrapping_add(d as u64))
+    };
+    let rel32 = |i: usize, len: usize| -> Option<u64> {
+        let b = bytes.get(i + len - 4..i + len)?;
+        let d = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
+        Some(at.wrapping_add((i + len) as u64).wrapping_add(d as u64))
+    };
+    (0..bytes.len()).any(|i| {
+        let t = match bytes[i] {
+            // jcc rel8, loopne/loope/loop/jrcxz rel8, jmp rel8
+            0x70..=0x7f | 0xe0..=0xe3 | 0xeb => rel8(i),
+            // call rel32, jmp rel32
+            0xe8 | 0xe9 => rel32(i, 5),
+            // jcc rel32
+            0x0f if bytes.get(i + 1).is_some_and(|b| b & 0xf0 == 0x80) => rel32(i, 6),
+            _ => None,
+        };
+        t.is_some_and(|t| (lo..=hi).contains(&t))
+    })
+}
+
+/// [`analyse`], also returning the address of the `%rax` writer.
+fn analyse_window(
+    code: &[u8],
+    start: u64,
+    site: u64,
+    flow: &mut [u32],
+) -> Result<(u64, u64), Refusal> {
     let end = start.wrapping_add(code.len() as u64);
     if site < start || site.wrapping_add(2) > end {
         return Err(Refusal::NoBounds);
@@ -913,25 +973,31 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
     if jump_table {
         return Err(Refusal::IndirectJump);
     }
-    Ok(nr)
+    Ok((nr, w))
 }
 
-/// The end of a function with no unwind information (JIT code): just past
-/// the first `ret` after the site, decoding from the site; `code` starts at
-/// `site`.  `None` when there is no `ret` in `code`.
+/// The end of a function with no unwind information (JIT code), decoding
+/// from the site; `code` starts at `site`.  Not the first `ret` after the
+/// site: a JIT may place a slow path after it that jumps back (issue 21
+/// item 5).  The function is taken to run on as far as its bytes decode
+/// (to the end of `code` or the first bytes that are no instruction), so
+/// that such a slow path is analysed like the rest; it must contain a
+/// `ret` (else `None`: no function end in sight).  [`analyse_jit`]
+/// searches what lies beyond for branches back into the site.
 pub fn jit_end(code: &[u8], site: u64) -> Option<u64> {
     let mut d = Decoder::try_with_ip(64, code, site, DecoderOptions::NONE).ok()?;
     let mut ins = Instruction::default();
+    let mut ret = false;
+    let mut end = site;
     while d.can_decode() {
         d.decode_out(&mut ins);
         if ins.is_invalid() {
-            return None;
+            break;
         }
-        if ins.flow_control() == FlowControl::Return {
-            return Some(ins.next_ip());
-        }
+        ret |= ins.flow_control() == FlowControl::Return;
+        end = ins.next_ip();
     }
-    None
+    ret.then_some(end)
 }
 
 /// Builds iced-x86's decoder tables, which it allocates lazily on the
