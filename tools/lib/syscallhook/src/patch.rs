@@ -332,6 +332,8 @@ pub fn is_site(addr: u64) -> bool {
 /// without rewriting anything (tests and benchmarks only).
 pub fn mark_site(addr: u64) -> bool {
     let _lock = Locked::new();
+    // Its page counts as code: a munmap there removes the entry.
+    record_range(addr & !4095, (addr & !4095) + 4096);
     insert(&shl_site_set, &SITES_USED, addr) && is_site(addr)
 }
 
