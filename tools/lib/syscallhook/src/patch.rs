@@ -35,12 +35,28 @@
 //! memfd and every other process that maps it.
 //!
 //! A rewrite is one 2-byte store that does not cross a cache line, so a
-//! thread running the site sees either the old or the new instruction,
-//! never a torn one, and both are correct: the old one traps into SUD and
-//! the handler finds the site already rewritten.  Writing through
-//! `/proc/self/mem` instead would avoid mprotect but goes through the
-//! kernel's `memcpy`, which promises no single 2-byte store: a thread could
-//! execute a torn `ff 05` (an `incl` of a RIP-relative address).
+//! thread that *reads* the site as data sees either the old or the new
+//! bytes, never a torn pair.  Writing through `/proc/self/mem` instead
+//! would avoid mprotect but goes through the kernel's `memcpy`, which
+//! promises no single 2-byte store: a thread could execute a torn `ff 05`
+//! (an `incl` of a RIP-relative address).
+//!
+//! Known limit (issue 21 item 9, open): atomicity of the store is about
+//! data accesses, not instruction fetch.  For cross-modifying code the
+//! Intel SDM (vol. 3A, "Handling Self- and Cross-Modifying Code") asks
+//! that the executing processor run a serializing instruction after the
+//! modification and before it executes the modified bytes; without that
+//! ("unsynchronized XMC") several Intel processors have errata allowing
+//! unpredictable execution.  Linux patches live text with `text_poke_bp`:
+//! an `int3` on the first byte (the one unsynchronized change Intel has
+//! confirmed safe), a core sync, the other bytes, a sync, the new first
+//! byte, a sync.  That needs a SIGTRAP that every thread of the process can
+//! take at any moment; a thread that blocks SIGTRAP (a program's mask, or
+//! this library's SIGSYS handler and the callbacks it runs, which block
+//! every signal) would be killed by the kernel's forced SIGTRAP, so it
+//! needs the same protection of SIGTRAP that SIGSYS has (masks and
+//! `rt_sigaction`, `dispatch.rs`), plus `membarrier(SYNC_CORE)`.  Not done
+//! yet; the store stays a plain 2-byte store.
 //!
 //! **Locking.**  One spin lock serialises rewrites (a maps read, the
 //! mprotect window and the store must not interleave with another
@@ -139,29 +155,43 @@ fn contains(set: &[AtomicU64], addr: u64) -> bool {
 /// (or in a test's private table).  False if the table is full.
 fn insert_tagged(set: &[AtomicU64], used: &AtomicUsize, addr: u64, tag: u64) -> bool {
     let n = set.len();
-    let mut i = slot(addr, n);
-    let mut tomb = None;
-    for _ in 0..n {
-        match set[i].load(Ordering::Acquire) {
-            0 => break,
-            TOMB => {
-                tomb.get_or_insert(i);
+    // Retried if the slot changed under us: only a call that could not
+    // take the lock (see `mapping_call`) races with the holder.
+    for _ in 0..4 {
+        let mut i = slot(addr, n);
+        let mut tomb = None;
+        for _ in 0..n {
+            match set[i].load(Ordering::Acquire) {
+                0 => break,
+                TOMB => {
+                    tomb.get_or_insert(i);
+                }
+                a if a & ADDR == addr => return true,
+                _ => {}
             }
-            a if a & ADDR == addr => return true,
-            _ => {}
+            i = (i + 1) % n;
         }
-        i = (i + 1) % n;
+        let (at, old) = match tomb {
+            Some(t) => (t, TOMB),
+            None if set[i].load(Ordering::Relaxed) == 0
+                && used.load(Ordering::Relaxed) < n - n / 8 =>
+            {
+                (i, 0)
+            }
+            None => return false,
+        };
+        let new = addr | tag << 56;
+        if set[at]
+            .compare_exchange(old, new, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            if old == 0 {
+                used.fetch_add(1, Ordering::Relaxed);
+            }
+            return true;
+        }
     }
-    let at = match tomb {
-        Some(t) => t,
-        None if set[i].load(Ordering::Relaxed) == 0 && used.load(Ordering::Relaxed) < n - n / 8 => {
-            used.fetch_add(1, Ordering::Relaxed);
-            i
-        }
-        None => return false,
-    };
-    set[at].store(addr | tag << 56, Ordering::Release);
-    true
+    false
 }
 
 fn insert(set: &[AtomicU64], used: &AtomicUsize, addr: u64) -> bool {
@@ -181,8 +211,12 @@ fn remove_range(
     let n = set.len();
     for e in set {
         let a = e.load(Ordering::Acquire);
-        if a != 0 && a != TOMB && (lo..hi).contains(&(a & ADDR)) {
-            e.store(TOMB, Ordering::Release);
+        if a != 0
+            && a != TOMB
+            && (lo..hi).contains(&(a & ADDR))
+            && e.compare_exchange(a, TOMB, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
             moved(a & ADDR, a >> 56);
         }
     }
@@ -193,8 +227,11 @@ fn remove_range(
             continue;
         }
         let mut k = (j + n - 1) % n;
-        while k != j && set[k].load(Ordering::Relaxed) == TOMB {
-            set[k].store(0, Ordering::Release);
+        while k != j
+            && set[k]
+                .compare_exchange(TOMB, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
             used.fetch_sub(1, Ordering::Relaxed);
             k = (k + n - 1) % n;
         }
