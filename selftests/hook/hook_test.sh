@@ -11,7 +11,7 @@ LIB=/t/libsyscallhook.so
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..33"
+echo "1..45"
 t() {
 	desc=$1
 	shift
@@ -117,5 +117,43 @@ t "own SIGSEGV (siglongjmp), SIGTRAP (int3) and seccomp SIGSYS handlers keep wor
 t "a program that blocks all signals: syscalls, a thread and a child" \
 	sh -c "/t/blockall && $PRE timeout 120 /t/blockall"
 # ---- end of the TESTS block ----
+# ---- issue 21: site analysis, patching and the site table (SITE block) ----
+# Probes of selftests/hook/{rbpcopy.S,jitslow,shmcode,remap,sitefill}.c;
+# each must behave hooked as it does natively.
+has() {	# the probe's output has that line (else show the output)
+	grep -q "$1" "$2" || { cat "$2"; return 1; }
+}
+t "a debug build of the library (overflow checks on): ls -la and sort, same output hooked (item 11)" \
+	sh -c "/usr/bin/ls -la /t >/tmp/d.a && /usr/bin/sort /tmp/in.txt >>/tmp/d.a &&
+	 env LD_PRELOAD=/t/libsyscallhook-debug.so SYSCALLHOOK=count /usr/bin/ls -la /t >/tmp/d.b 2>/tmp/d.err &&
+	 env LD_PRELOAD=/t/libsyscallhook-debug.so SYSCALLHOOK_MODE=eager /usr/bin/sort /tmp/in.txt >>/tmp/d.b &&
+	 grep -q 'syscall counts' /tmp/d.err && cmp /tmp/d.a /tmp/d.b"
+t "frame pointer copied to another register keeps its data below %rsp (item 4)" \
+	sh -c "/t/rbpcopy && $PRE timeout 120 /t/rbpcopy"
+t "JIT slow path after the ret jumping back to the site: -ENOSYS, not SIGSEGV (item 5)" \
+	sh -c "/t/jitslow && $PRE SYSCALLHOOK=count timeout 120 /t/jitslow"
+t "rwxs memfd code: not rewritten (file and mapping keep 0f 05), still hooked and counted (item 7)" \
+	sh -c "/t/shmcode && $PRE SYSCALLHOOK=count timeout 120 /t/shmcode 2>&1 | tee /dev/stderr |
+	 grep -q 'shmcode: ok'"
+$PRE timeout 300 /t/remap >/tmp/remap.out 2>&1
+/t/remap >/tmp/remap.native 2>&1
+t "remap: the hooked site was rewritten (else the cases below prove nothing)" \
+	has 'remap: site rewritten' /tmp/remap.out
+t "munmap + new code at an old site: a NULL call there is a SIGSEGV, natively too (item 12)" \
+	sh -c "grep -q 'remap munmap: ok' /tmp/remap.native && grep -q 'remap munmap: ok' /tmp/remap.out"
+t "mmap MAP_FIXED over a site: a NULL call there is a SIGSEGV (item 12)" \
+	has 'remap fixed: ok' /tmp/remap.out
+t "mremap moves a rewritten site with its code: it still works (item 12)" \
+	has 'remap mremap: ok' /tmp/remap.out
+$PRE timeout 600 /t/sitefill >/tmp/sitefill.out 2>&1
+t "site table filled past its capacity: some refused, slots left (item 12)" \
+	has 'sitefill full: ok' /tmp/sitefill.out
+t "full table: a new JIT site stays on SUD and works (item 12)" \
+	has 'sitefill jit: ok' /tmp/sitefill.out
+t "full table: a NULL call from no site ends (SIGSEGV), no endless probe (item 12)" \
+	has 'sitefill null: ok' /tmp/sitefill.out
+t "unmapping frees the table: a new JIT site is rewritten again (item 12)" \
+	has 'sitefill freed: ok' /tmp/sitefill.out
+# ---- end of the SITE block ----
 t "the tracer prints calls" sh -c \
 	"$PRE SYSCALLHOOK=trace /usr/bin/ls /t 2>&1 >/dev/null | grep -q '^\[syscallhook\] 231('"

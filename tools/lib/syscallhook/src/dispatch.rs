@@ -70,7 +70,11 @@ pub fn refresh_classes() {
             NR_RT_SIGRETURN | NR_CLONE | NR_FORK | NR_VFORK | NR_EXIT | NR_CLONE3
         ) {
             k |= C_ASM;
-        } else if MASK_CALLS.contains(&nr) || all_slow || (nr == NR_EXIT_GROUP && count) {
+        } else if MASK_CALLS.contains(&nr)
+            || all_slow
+            || (nr == NR_EXIT_GROUP && count)
+            || crate::patch::watches(nr)
+        {
             k |= C_SLOW;
         }
         c.store(k, Ordering::Relaxed);
@@ -140,7 +144,9 @@ pub fn run(rax: u64, frame_args: &[u64; 6]) -> i64 {
     if let Some(r) = protect_sigsys(nr, &mut args, &mut scratch) {
         return r;
     }
-    let ret = sys(rax as i64, args.map(|x| x as i64));
+    // munmap, mremap, mmap(MAP_FIXED): the rewritten-site table follows
+    // (keyed on the kernel's number; the kernel gets rax unchanged).
+    let ret = crate::patch::mapping_call(nr, &args, || sys(rax as i64, args.map(|x| x as i64)));
     if hooked && nr != NR_EXIT_GROUP {
         thread::guarded(|| hooks::after(nr, &args, ret));
     }

@@ -172,17 +172,7 @@ extern "C" fn shl_die_no_stack() -> ! {
 /// the table.
 #[no_mangle]
 pub extern "C" fn syscallhook_bench_mark_site(addr: u64) -> bool {
-    let n = patch::shl_site_set.len();
-    let mut i = (addr.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 48) as usize % n;
-    for _ in 0..n {
-        match patch::shl_site_set[i].compare_exchange(0, addr, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => break,
-            Err(a) if a == addr => break,
-            Err(_) => i = (i + 1) % n,
-        }
-    }
-    patch::is_site(addr)
+    patch::mark_site(addr)
 }
 
 /// Number of syscalls hooked so far (for tests and the C API).

@@ -6,7 +6,11 @@
 //! **Which sites.**  Only those `site::analyse` accepts inside function
 //! bounds from the unwind information (`bounds.rs`), or, for JIT code in a
 //! mapping no loaded object covers, from the start of the mapping (at most
-//! [`JIT_SPAN`] before the site) to the first `ret` after it: `%rax` is a
+//! [`JIT_SPAN`] before the site) on past the site as far as the bytes
+//! decode (up to [`JIT_TAIL`] after it; a `ret` must be among them), with
+//! the rest of the mapping (up to [`JIT_SPAN`] after the site) searched
+//! byte by byte for branches back into the site (a slow path after the
+//! `ret`): `%rax` is a
 //! constant in `0..512`, the function keeps nothing below `%rsp`.  Also
 //! refused: the library's own code, the vDSO, vsyscall, and a site whose two
 //! bytes straddle a cache line.  Every other site stays on the SUD path,
@@ -26,16 +30,33 @@
 //! kept by mprotect.  Execute-only pages (`--x`) are refused: their bytes
 //! cannot be read to analyse them.  Readable pages with a protection key
 //! are read with PKRU opened for the duration (a signal handler runs with
-//! the default PKRU), and PKRU is restored after.  Shared mappings that are
-//! not writable are refused (the store would reach the file).
+//! the default PKRU), and PKRU is restored after.  Shared mappings (`s` in
+//! maps), writable or not, are refused: the store would reach the file or
+//! memfd and every other process that maps it.
 //!
 //! A rewrite is one 2-byte store that does not cross a cache line, so a
-//! thread running the site sees either the old or the new instruction,
-//! never a torn one, and both are correct: the old one traps into SUD and
-//! the handler finds the site already rewritten.  Writing through
-//! `/proc/self/mem` instead would avoid mprotect but goes through the
-//! kernel's `memcpy`, which promises no single 2-byte store: a thread could
-//! execute a torn `ff 05` (an `incl` of a RIP-relative address).
+//! thread that *reads* the site as data sees either the old or the new
+//! bytes, never a torn pair.  Writing through `/proc/self/mem` instead
+//! would avoid mprotect but goes through the kernel's `memcpy`, which
+//! promises no single 2-byte store: a thread could execute a torn `ff 05`
+//! (an `incl` of a RIP-relative address).
+//!
+//! Known limit (issue 21 item 9, open): atomicity of the store is about
+//! data accesses, not instruction fetch.  For cross-modifying code the
+//! Intel SDM (vol. 3A, "Handling Self- and Cross-Modifying Code") asks
+//! that the executing processor run a serializing instruction after the
+//! modification and before it executes the modified bytes; without that
+//! ("unsynchronized XMC") several Intel processors have errata allowing
+//! unpredictable execution.  Linux patches live text with `text_poke_bp`:
+//! an `int3` on the first byte (the one unsynchronized change Intel has
+//! confirmed safe), a core sync, the other bytes, a sync, the new first
+//! byte, a sync.  That needs a SIGTRAP that every thread of the process can
+//! take at any moment; a thread that blocks SIGTRAP (a program's mask, or
+//! this library's SIGSYS handler and the callbacks it runs, which block
+//! every signal) would be killed by the kernel's forced SIGTRAP, so it
+//! needs the same protection of SIGTRAP that SIGSYS has (masks and
+//! `rt_sigaction`, `dispatch.rs`), plus `membarrier(SYNC_CORE)`.  Not done
+//! yet; the store stays a plain 2-byte store.
 //!
 //! **Locking.**  One spin lock serialises rewrites (a maps read, the
 //! mprotect window and the store must not interleave with another
@@ -50,7 +71,7 @@
 
 use core::cell::UnsafeCell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicI64, AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
@@ -61,15 +82,37 @@ use crate::{bounds, Buf};
 const SITES: usize = 1 << 16;
 
 /// Open-addressing set of rewritten site addresses (0 = empty): slot =
-/// `(addr * 0x9e3779b97f4a7c15) >> 48`, linear probing, entries never
-/// removed.  Exported for the entry assembly's fast path.
+/// `(addr * 0x9e3779b97f4a7c15) >> 48`, linear probing.  Exported for the
+/// entry assembly's fast path, which probes until it finds the address or
+/// an empty slot.
+///
+/// Entries go when their code does (issue 21 item 12): `munmap`, `mremap`
+/// and `mmap(MAP_FIXED)` over a site remove it ([`mapping_call`]), so that
+/// a call through a NULL pointer from new code at an old site address is
+/// not taken for a syscall.  A removed entry becomes a tombstone
+/// ([`TOMB`]: non-zero, so probes for other addresses walk past it, and
+/// never equal to an address), reused by later inserts; a tombstone
+/// followed by an empty slot becomes empty itself (no probe chain runs
+/// through it), so only tombstones inside clusters stay.  Every change is
+/// one atomic store made under the lock, and none ever makes a live
+/// entry unreachable from its first slot, so the lock-free readers (the
+/// asm, [`is_site`]) never miss one.  At most 7/8 of the slots are in use
+/// (live or tombstone): empty ones remain, so every probe loop ends,
+/// the asm's too (beyond that a site is refused as `table-full` and stays
+/// on SUD).
 #[no_mangle]
 pub static shl_site_set: [AtomicU64; SITES] = [const { AtomicU64::new(0) }; SITES];
+/// Slots of `shl_site_set` in use (live entries and tombstones).
+static SITES_USED: AtomicUsize = AtomicUsize::new(0);
 
-/// Sites analysed and refused (same hashing), so that a refused site costs
-/// one lookup per trap, not one analysis.
+/// Sites analysed and refused (same hashing, same removal), so that a
+/// refused site costs one lookup per trap, not one analysis.
 const REFUSED_SITES: usize = 1 << 14;
 static REFUSED_SET: [AtomicU64; REFUSED_SITES] = [const { AtomicU64::new(0) }; REFUSED_SITES];
+static REFUSED_USED: AtomicUsize = AtomicUsize::new(0);
+
+/// A removed entry.
+const TOMB: u64 = u64::MAX;
 
 /// Number of sites rewritten.
 static REWRITTEN: AtomicU64 = AtomicU64::new(0);
@@ -99,28 +142,222 @@ fn contains(set: &[AtomicU64], addr: u64) -> bool {
     for _ in 0..set.len() {
         match set[i].load(Ordering::Acquire) {
             0 => return false,
-            a if a & ADDR == addr => return true,
+            a if a != TOMB && a & ADDR == addr => return true,
             _ => i = (i + 1) % set.len(),
         }
     }
     false
 }
 
-/// Inserts `addr` with `tag` in the top byte (0 for the site table).
-fn insert_tagged(set: &[AtomicU64], addr: u64, tag: u64) -> bool {
-    let mut i = slot(addr, set.len());
-    for _ in 0..set.len() {
-        match set[i].compare_exchange(0, addr | tag << 56, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(_) => return true,
-            Err(a) if a & ADDR == addr => return true,
-            Err(_) => i = (i + 1) % set.len(),
+/// Inserts `addr` with `tag` in the top byte (0 for the site table) into
+/// the first tombstone or empty slot of its probe chain, keeping at least
+/// `len / 8` slots empty (`used` counts those in use).  Under the lock
+/// (or in a test's private table).  False if the table is full.
+fn insert_tagged(set: &[AtomicU64], used: &AtomicUsize, addr: u64, tag: u64) -> bool {
+    let n = set.len();
+    // Retried if the slot changed under us: only a call that could not
+    // take the lock (see `mapping_call`) races with the holder.
+    for _ in 0..4 {
+        let mut i = slot(addr, n);
+        let mut tomb = None;
+        for _ in 0..n {
+            match set[i].load(Ordering::Acquire) {
+                0 => break,
+                TOMB => {
+                    tomb.get_or_insert(i);
+                }
+                a if a & ADDR == addr => return true,
+                _ => {}
+            }
+            i = (i + 1) % n;
+        }
+        let (at, old) = match tomb {
+            Some(t) => (t, TOMB),
+            None if set[i].load(Ordering::Relaxed) == 0
+                && used.load(Ordering::Relaxed) < n - n / 8 =>
+            {
+                (i, 0)
+            }
+            None => return false,
+        };
+        let new = addr | tag << 56;
+        if set[at]
+            .compare_exchange(old, new, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            if old == 0 {
+                used.fetch_add(1, Ordering::Relaxed);
+            }
+            return true;
         }
     }
     false
 }
 
-fn insert(set: &[AtomicU64], addr: u64) -> bool {
-    insert_tagged(set, addr, 0)
+fn insert(set: &[AtomicU64], used: &AtomicUsize, addr: u64) -> bool {
+    insert_tagged(set, used, addr, 0)
+}
+
+/// Removes every entry with an address in `lo..hi` (tombstones), then
+/// empties the tombstones that end a cluster.  Calls `moved` with each
+/// removed address.  Under the lock (or in a test's private table).
+fn remove_range(
+    set: &[AtomicU64],
+    used: &AtomicUsize,
+    lo: u64,
+    hi: u64,
+    mut moved: impl FnMut(u64, u64),
+) {
+    let n = set.len();
+    for e in set {
+        let a = e.load(Ordering::Acquire);
+        if a != 0
+            && a != TOMB
+            && (lo..hi).contains(&(a & ADDR))
+            && e.compare_exchange(a, TOMB, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            moved(a & ADDR, a >> 56);
+        }
+    }
+    // A tombstone followed by an empty slot: no live entry lies beyond it
+    // in its cluster, so no probe needs to walk through it.
+    for j in 0..n {
+        if set[j].load(Ordering::Relaxed) != 0 {
+            continue;
+        }
+        let mut k = (j + n - 1) % n;
+        while k != j
+            && set[k]
+                .compare_exchange(TOMB, 0, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+        {
+            used.fetch_sub(1, Ordering::Relaxed);
+            k = (k + n - 1) % n;
+        }
+    }
+}
+
+/// Code ranges (whole VMAs) in which a site was ever rewritten or refused:
+/// a `munmap`/`mremap`/`mmap(MAP_FIXED)` that touches none of them needs
+/// no table update (the common case: heap memory).  Grown under the
+/// lock; [`RANGES_OVERFLOW`] when there are more than fit (then every
+/// such call updates the tables).
+const RANGES: usize = 64;
+static CODE_LO: [AtomicU64; RANGES] = [const { AtomicU64::new(0) }; RANGES];
+static CODE_HI: [AtomicU64; RANGES] = [const { AtomicU64::new(0) }; RANGES];
+static RANGES_OVERFLOW: AtomicBool = AtomicBool::new(false);
+
+/// Records that `lo..hi` holds sites.  Under the lock.
+fn record_range(lo: u64, hi: u64) {
+    for i in 0..RANGES {
+        let (l, h) = (
+            CODE_LO[i].load(Ordering::Relaxed),
+            CODE_HI[i].load(Ordering::Relaxed),
+        );
+        if h == 0 {
+            CODE_LO[i].store(lo, Ordering::Relaxed);
+            CODE_HI[i].store(hi, Ordering::Release);
+            return;
+        }
+        if lo <= h && l <= hi {
+            // Overlapping or adjacent: grow it.
+            CODE_LO[i].store(l.min(lo), Ordering::Relaxed);
+            CODE_HI[i].store(h.max(hi), Ordering::Release);
+            return;
+        }
+    }
+    RANGES_OVERFLOW.store(true, Ordering::Relaxed);
+}
+
+/// Whether `lo..hi` may hold a rewritten or refused site.
+fn may_hold_sites(lo: u64, hi: u64) -> bool {
+    RANGES_OVERFLOW.load(Ordering::Relaxed)
+        || (0..RANGES).any(|i| {
+            let h = CODE_HI[i].load(Ordering::Acquire);
+            h != 0 && lo < h && CODE_LO[i].load(Ordering::Relaxed) < hi
+        })
+}
+
+const NR_MMAP: i64 = 9;
+const NR_MUNMAP: i64 = 11;
+const NR_MREMAP: i64 = 25;
+const MAP_FIXED: u64 = 0x10;
+
+/// Whether `nr` is one of the calls [`mapping_call`] watches (the
+/// dispatcher sends them through it; their class must send them to the
+/// Rust dispatch).
+pub fn watches(nr: i64) -> bool {
+    matches!(nr, NR_MMAP | NR_MUNMAP | NR_MREMAP)
+}
+
+/// Runs `call` (the syscall `nr` with `args`, as the dispatcher makes it)
+/// and removes the sites whose code it unmapped or replaced: `munmap`,
+/// `mmap` with `MAP_FIXED`, and `mremap` (whose sites move with the
+/// mapping: re-entered at their new addresses).  Called by the dispatcher
+/// for the numbers [`watches`] accepts, on the rewritten path and from the
+/// SIGSYS handler.  The lock is held around the call when the range may
+/// hold sites, so that no rewrite has an mprotect window open on memory
+/// that changes under it.
+pub fn mapping_call(nr: i64, args: &[u64; 6], call: impl FnOnce() -> i64) -> i64 {
+    let page = |x: u64| x.wrapping_add(4095) & !4095;
+    let (lo, hi) = match nr {
+        NR_MUNMAP | NR_MREMAP => (args[0], args[0].wrapping_add(page(args[1]))),
+        NR_MMAP if args[3] & MAP_FIXED != 0 => (args[0], args[0].wrapping_add(page(args[1]))),
+        _ => return call(),
+    };
+    let failed = |r: i64| (-4095..0).contains(&r);
+    if hi <= lo || !may_hold_sites(lo, hi) {
+        let r = call();
+        if nr == NR_MREMAP && !failed(r) && r as u64 != lo {
+            // Moved to a place where code may have been (MREMAP_FIXED).
+            let dest = (r as u64, (r as u64).wrapping_add(page(args[2])));
+            if may_hold_sites(dest.0, dest.1) {
+                let _lock = Locked::new();
+                remove_both(dest.0, dest.1);
+            }
+        }
+        return r;
+    }
+    // Held for the call when free; None (this thread holds it, or another
+    // process does: a vfork child) still updates the tables: removal is
+    // safe against the lock-free readers, only a racing rewrite is not.
+    let _lock = Locked::new();
+    let r = call();
+    if failed(r) {
+        return r;
+    }
+    let (new, old_len, new_len) = (r as u64, page(args[1]), page(args[2]));
+    if nr != NR_MREMAP {
+        remove_both(lo, hi);
+    } else if new == lo {
+        // Resized in place: only a shrink loses code.
+        if new_len < old_len {
+            remove_both(lo + new_len, hi);
+        }
+    } else {
+        // Moved: the destination's old entries go, and the rewritten sites
+        // move with their code (the old range is unmapped, or left empty
+        // by MREMAP_DONTUNMAP).  The ranges do not overlap, so an entry
+        // added here is never in lo..hi.
+        remove_both(new, new.wrapping_add(new_len));
+        record_range(new, new.wrapping_add(new_len));
+        remove_range(&shl_site_set, &SITES_USED, lo, hi, |a, _| {
+            if a - lo + 2 <= new_len {
+                // A full table loses the site: its ff d0 then dies loudly
+                // as a call that is not a syscall, never runs as a wrong one.
+                insert(&shl_site_set, &SITES_USED, a - lo + new);
+            }
+        });
+        remove_range(&REFUSED_SET, &REFUSED_USED, lo, hi, |_, _| {});
+    }
+    r
+}
+
+/// Removes the entries of both tables in `lo..hi`.
+fn remove_both(lo: u64, hi: u64) {
+    remove_range(&shl_site_set, &SITES_USED, lo, hi, |_, _| {});
+    remove_range(&REFUSED_SET, &REFUSED_USED, lo, hi, |_, _| {});
 }
 
 /// Whether `addr` is a site this library rewrote.
@@ -128,11 +365,20 @@ pub fn is_site(addr: u64) -> bool {
     contains(&shl_site_set, addr)
 }
 
+/// `syscallhook_bench_mark_site`: enters `addr` as a rewritten site
+/// without rewriting anything (tests and benchmarks only).
+pub fn mark_site(addr: u64) -> bool {
+    let _lock = Locked::new();
+    // Its page counts as code: a munmap there removes the entry.
+    record_range(addr & !4095, (addr & !4095) + 4096);
+    insert(&shl_site_set, &SITES_USED, addr) && is_site(addr)
+}
+
 /// Records that `site` stays on the SUD path, and why (counted once).
 fn refuse(site: u64, why: Refusal) {
     if !contains(&REFUSED_SET, site) {
         REFUSED[why as usize].fetch_add(1, Ordering::Relaxed);
-        insert_tagged(&REFUSED_SET, site, why as u64);
+        insert_tagged(&REFUSED_SET, &REFUSED_USED, site, why as u64);
     }
 }
 
@@ -335,8 +581,10 @@ impl Patcher {
     }
 }
 
-/// Function bounds of `site` in `vma`: the FDE, or the JIT fallback.
-fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
+/// Function bounds of `site` in `vma`: the FDE, or the JIT fallback; and
+/// for JIT code, the end of what the caller should search for branches
+/// back into the site beyond the function (see `site::analyse_jit`).
+fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64, Option<u64>), Refusal> {
     if !bounds::available() {
         return Err(Refusal::NoBounds); // cannot tell JIT code from a library
     }
@@ -346,7 +594,8 @@ fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
             if (obj.map_start..obj.map_end).contains(&lib) {
                 return Err(Refusal::OwnCode);
             }
-            bounds::function_bounds(&obj, site).ok_or(Refusal::NoBounds)
+            let (b, e) = bounds::function_bounds(&obj, site).ok_or(Refusal::NoBounds)?;
+            Ok((b, e, None))
         }
         None => {
             if site - vma.start > JIT_SPAN {
@@ -356,7 +605,10 @@ fn function_of(site: u64, vma: &Vma) -> Result<(u64, u64), Refusal> {
             // SAFETY: [site, site + tail) lies in a readable mapping.
             let code = unsafe { core::slice::from_raw_parts(site as *const u8, tail as usize) };
             let end = site::jit_end(code, site).ok_or(Refusal::NoBounds)?;
-            Ok((vma.start, end))
+            // Branches back are searched for as far as the analysis may
+            // start before the site: the rest of the mapping, up to
+            // JIT_SPAN after the site.
+            Ok((vma.start, end, Some(vma.end.min(site + JIT_SPAN))))
         }
     }
 }
@@ -374,7 +626,10 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     if vma.special {
         return Err(Refusal::OwnCode);
     }
-    if !vma.read || !vma.exec || (vma.shared && !vma.write) {
+    // Never a shared mapping, writable or not: the store would reach the
+    // file (or memfd, or shm segment) and every other process mapping it,
+    // which may not be hooked at all (issue 21 item 7).
+    if !vma.read || !vma.exec || vma.shared {
         return Err(Refusal::Protection);
     }
     // SAFETY: the two bytes lie in a readable mapping (checked above; PKRU
@@ -391,7 +646,7 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     if cur != [0x0f, 0x05] {
         return Err(Refusal::Desync);
     }
-    let (b, e) = function_of(site, &vma)?;
+    let (b, e, jit_limit) = function_of(site, &vma)?;
     if b < vma.start || e > vma.end || e <= b {
         return Err(Refusal::NoBounds);
     }
@@ -399,11 +654,23 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     let code = unsafe { core::slice::from_raw_parts(b as *const u8, (e - b) as usize) };
     // SAFETY: the lock is held, so no one else uses TARGETS.
     let targets = unsafe { &mut *TARGETS.0.get() };
-    site::analyse(code, b, site, targets)?;
+    match jit_limit {
+        Some(limit) => {
+            // SAFETY: [e, limit) lies in the same readable mapping.
+            let tail = unsafe {
+                core::slice::from_raw_parts(e as *const u8, limit.saturating_sub(e) as usize)
+            };
+            site::analyse_jit(code, b, site, targets, tail)?;
+        }
+        None => {
+            site::analyse(code, b, site, targets)?;
+        }
+    }
     p.open()?;
     // Known before it exists: another thread may run the new call right
     // after the store, and the hook checks the set.
-    if !insert(&shl_site_set, site) {
+    record_range(vma.start, vma.end);
+    if !insert(&shl_site_set, &SITES_USED, site) {
         return Err(Refusal::TableFull);
     }
     // SAFETY: the mapping is writable now (or was already) and the two
@@ -792,6 +1059,148 @@ mod tests {
         drop(held);
         assert!(with_signals_blocked(|| rewrite(p + 5)));
         assert_eq!(bytes(p + 5), [0xff, 0xd0]);
+    }
+
+    #[test]
+    fn jit_slow_path_after_the_ret_keeps_the_site_on_sud() {
+        // Issue 21 item 5: test %edi,%edi; jnz slow; mov $39,%eax;
+        // site: syscall; ret; slow: mov $0x40000000,%eax; jmp site
+        let code = [
+            0x85, 0xff, 0x75, 0x08, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0xb8, 0, 0, 0, 0x40, 0xeb,
+            0xf6,
+        ];
+        let p = jit(&code, 0, 7);
+        assert!(!with_signals_blocked(|| rewrite(p + 9)), "not rewritten");
+        assert_eq!(bytes(p + 9), [0x0f, 0x05]);
+        // The same slow path behind a byte that does not decode.
+        let code = [
+            0x85, 0xff, 0x75, 0x09, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0x06, 0xb8, 0, 0, 0, 0x40,
+            0xeb, 0xf5,
+        ];
+        let p = jit(&code, 0, 5);
+        assert!(!with_signals_blocked(|| rewrite(p + 9)), "not rewritten");
+        assert_eq!(bytes(p + 9), [0x0f, 0x05]);
+    }
+
+    /// Probes like the entry assembly: no bound, until the address or an
+    /// empty slot (here: panics after one lap, where the asm would spin).
+    fn asm_probe(set: &[AtomicU64], addr: u64) -> bool {
+        let mut i = slot(addr, set.len());
+        for _ in 0..set.len() {
+            match set[i].load(Ordering::Acquire) {
+                0 => return false,
+                a if a == addr => return true,
+                _ => i = (i + 1) % set.len(),
+            }
+        }
+        panic!("no empty slot: the asm's probe loop would never end");
+    }
+
+    #[test]
+    fn site_table_keeps_empty_slots_and_finds_every_live_entry() {
+        // Issue 21 item 12, on a private 64-slot table: more inserts than
+        // slots, removals in between; every live entry stays reachable,
+        // a missing one is answered (an empty slot is always left).
+        let set: Vec<AtomicU64> = (0..64).map(|_| AtomicU64::new(0)).collect();
+        let used = AtomicUsize::new(0);
+        let mut live = std::collections::BTreeSet::new();
+        let mut x = 12345u64;
+        for round in 0..2000u64 {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let addr = 0x10_0000 + (x >> 40) % 512 * 2;
+            if round % 3 == 2 {
+                remove_range(&set, &used, addr, addr + 64, |_, _| {});
+                live.retain(|&a| !(addr..addr + 64).contains(&a));
+            } else if insert(&set, &used, addr) {
+                live.insert(addr);
+            } else {
+                assert!(used.load(Ordering::Relaxed) >= 56, "refused only when full");
+            }
+            assert!(used.load(Ordering::Relaxed) <= 56);
+            assert!(set.iter().any(|e| e.load(Ordering::Relaxed) == 0));
+            for &a in &live {
+                assert!(asm_probe(&set, a) && contains(&set, a), "{a:#x} lost");
+            }
+            assert!(!asm_probe(&set, 0x20_0001));
+        }
+        // Everything removed: no tombstone is left, the table is empty.
+        remove_range(&set, &used, 0, u64::MAX >> 8, |_, _| {});
+        assert_eq!(used.load(Ordering::Relaxed), 0);
+        assert!(set.iter().all(|e| e.load(Ordering::Relaxed) == 0));
+    }
+
+    #[test]
+    fn munmap_and_map_fixed_remove_sites_and_mremap_moves_them() {
+        const NR_MUNMAP: i64 = 11;
+        const NR_MREMAP: i64 = 25;
+        let sysv = |nr: i64, a: [u64; 6]| {
+            let args = a;
+            mapping_call(nr, &args, || sys(nr, args.map(|x| x as i64)))
+        };
+        // munmap
+        let p = jit(&GETPID, 0, 7);
+        assert!(with_signals_blocked(|| rewrite(p + 5)));
+        assert!(is_site(p + 5));
+        assert_eq!(sysv(NR_MUNMAP, [p, 4096, 0, 0, 0, 0]), 0);
+        assert!(!is_site(p + 5), "munmap removes the site");
+        // mmap(MAP_FIXED) over it
+        let p = jit(&GETPID, 0, 7);
+        assert!(with_signals_blocked(|| rewrite(p + 5)));
+        let r = sysv(NR_MMAP, [p, 4096, 7, 0x32, u64::MAX, 0]);
+        assert_eq!(r as u64, p);
+        assert!(!is_site(p + 5), "MAP_FIXED over it removes the site");
+        // mremap to another place: the site moves with its code.
+        let p = jit(&GETPID, 0, 7);
+        assert!(with_signals_blocked(|| rewrite(p + 5)));
+        let dest = jit(&[0x90], 0, 3);
+        // MREMAP_MAYMOVE | MREMAP_FIXED
+        let r = sysv(NR_MREMAP, [p, 4096, 4096, 3, dest, 0]);
+        assert_eq!(r as u64, dest);
+        assert!(!is_site(p + 5), "the old address is no site");
+        assert!(is_site(dest + 5), "the new one is");
+        assert_eq!(bytes(dest + 5), [0xff, 0xd0]);
+        // mremap shrinking in place drops the tail's sites.
+        let p = sys(NR_MMAP, [0, 8192, 7, 0x22, -1, 0]) as u64;
+        // SAFETY: a fresh RWX mapping of ours.
+        unsafe { core::ptr::copy_nonoverlapping(GETPID.as_ptr(), (p + 4096) as *mut u8, 8) };
+        assert!(with_signals_blocked(|| rewrite(p + 4096 + 5)));
+        assert_eq!(sysv(NR_MREMAP, [p, 8192, 4096, 0, 0, 0]) as u64, p);
+        assert!(!is_site(p + 4096 + 5));
+        sysv(NR_MUNMAP, [p, 4096, 0, 0, 0, 0]);
+        sysv(NR_MUNMAP, [dest, 4096, 0, 0, 0, 0]);
+    }
+
+    #[test]
+    fn shared_rwx_mapping_is_left_alone() {
+        // A memfd mapped MAP_SHARED rwx (`rwxs`) holding a getpid site: the
+        // site stays on SUD, the file keeps its bytes (issue 21 item 7).
+        const NR_MEMFD_CREATE: i64 = 319;
+        const NR_PWRITE64: i64 = 18;
+        const NR_PREAD64: i64 = 17;
+        const NR_FTRUNCATE: i64 = 77;
+        const NR_CLOSE: i64 = 3;
+        let fd = sys(NR_MEMFD_CREATE, [c"site".as_ptr() as i64, 0, 0, 0, 0, 0]);
+        assert!(fd >= 0, "memfd_create: {fd}");
+        assert_eq!(sys(NR_FTRUNCATE, [fd, 4096, 0, 0, 0, 0]), 0);
+        let n = sys(NR_PWRITE64, [fd, GETPID.as_ptr() as i64, 8, 0, 0, 0]);
+        assert_eq!(n, 8);
+        // PROT_READ|WRITE|EXEC, MAP_SHARED.
+        let p = sys(NR_MMAP, [0, 4096, 7, 0x01, fd, 0]);
+        assert!(p > 0, "mmap: {p}");
+        let p = p as u64;
+        let before = vma(p);
+        assert!(before.shared && before.write && before.exec);
+        assert!(!with_signals_blocked(|| rewrite(p + 5)), "not rewritten");
+        assert_eq!(bytes(p + 5), [0x0f, 0x05]);
+        assert!(!is_site(p + 5));
+        let mut file = [0u8; 8];
+        let n = sys(NR_PREAD64, [fd, file.as_mut_ptr() as i64, 8, 0, 0, 0]);
+        assert_eq!(n, 8);
+        assert_eq!(file, GETPID, "the file keeps syscall");
+        assert!(syscallhook_patch_stat(1 + Refusal::Protection as u32) >= 1);
+        sys(NR_CLOSE, [fd, 0, 0, 0, 0, 0]);
     }
 
     #[test]

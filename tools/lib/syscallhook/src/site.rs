@@ -27,8 +27,10 @@
 //!   with base `%rsp` and a negative displacement or an index; no such
 //!   operand through a register holding a copy of `%rsp`; through `%rbp`
 //!   set by `mov %rsp,%rbp`, negative displacements only within what the
-//!   prologue after it allocates (`push`es and `sub $n,%rsp`); and no
-//!   arithmetic that could move a copy of `%rsp` down (`sub`, `and`, ...).
+//!   prologue after it allocates (`push`es and `sub $n,%rsp`), while a copy
+//!   of that `%rbp` in another register (`mov %rbp,%rdx`, `lea d(%rbp)`) is
+//!   a copy of `%rsp`; and no arithmetic that could move a copy of `%rsp`
+//!   or the frame pointer down (`sub`, `and`, ...).
 //!   Which registers hold copies is a dataflow over the direct branches to
 //!   a fixed point.
 //!
@@ -211,7 +213,10 @@ fn may_write_rax(ins: &Instruction) -> bool {
 fn gpr_bit(r: Register) -> Option<u32> {
     let f = r.full_register();
     let i = (f as u32).wrapping_sub(Register::RAX as u32);
-    (i < 16).then_some(1 << i)
+    // `then`, not `then_some`: `1 << i` must not be evaluated for a
+    // register outside the 16 GPRs (Register::None: a shift overflow,
+    // which panics in a debug build).
+    (i < 16).then(|| 1 << i)
 }
 
 /// Whether `ins` has a memory operand (explicit, including `lea`'s; not
@@ -576,8 +581,12 @@ fn is_frame_setup(ins: &Instruction) -> bool {
 }
 
 /// The [`Effect`] of `ins` given `t`, the registers that hold copies of
-/// `%rsp`.  `%rsp` itself and the frame pointer set-up are `None`.
-fn effect(ins: &Instruction, t: u32) -> Effect {
+/// `%rsp`, and `fp`, the frame pointer (`%rbp` set by `mov %rsp,%rbp`) if
+/// any: a copy of the frame pointer (`mov %rbp,%rdx`, `lea -16(%rbp),%rdx`)
+/// is a copy of `%rsp` like any other (issue 21 item 4), while `%rbp`
+/// itself keeps its own rule (negative displacements within the prologue's
+/// allocation).  `%rsp` itself and the frame pointer set-up are `None`.
+fn effect(ins: &Instruction, t: u32, fp: u32) -> Effect {
     if ins.op_count() == 0 || ins.op0_kind() != OpKind::Register || is_frame_setup(ins) {
         return Effect::None;
     }
@@ -611,7 +620,7 @@ fn effect(ins: &Instruction, t: u32) -> Effect {
     } else {
         0
     };
-    let stack = t | rsp;
+    let stack = t | rsp | fp;
     let from_stack = src & stack != 0 || (m == Mnemonic::Lea && mem_base & stack != 0);
     if r0.is_gpr64() {
         let cmov = ins.condition_code() != ConditionCode::None && !ins.is_jcc_short_or_near();
@@ -681,6 +690,66 @@ fn effect(ins: &Instruction, t: u32) -> Effect {
 /// 64 KiB); a bigger function is analysed flow-insensitively (every
 /// instruction a join point).  Returns the constant syscall number.
 pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u64, Refusal> {
+    analyse_window(code, start, site, flow).map(|(nr, _)| nr)
+}
+
+/// [`analyse`] for JIT code, whose end is a guess ([`jit_end`]): `tail`,
+/// the bytes from the end of `code` on (the rest of the mapping, or as far
+/// as the caller looked), is not decoded as instructions but searched at
+/// every byte offset for a direct branch (`jmp`, `jcc`, `call`, `loop`,
+/// `jrcxz`, rel8 or rel32) into the window between the `%rax` writer and
+/// the site: a slow path placed after the function's `ret` that jumps back
+/// to its `syscall` with another `%rax` (issue 21 item 5).  Any byte
+/// pattern that would be such a branch refuses the site (data may look
+/// like one: a refusal only costs speed).
+pub fn analyse_jit(
+    code: &[u8],
+    start: u64,
+    site: u64,
+    flow: &mut [u32],
+    tail: &[u8],
+) -> Result<u64, Refusal> {
+    let (nr, w) = analyse_window(code, start, site, flow)?;
+    let tail_start = start.wrapping_add(code.len() as u64);
+    if branch_into(tail, tail_start, w + 1, site) {
+        return Err(Refusal::BranchTarget);
+    }
+    Ok(nr)
+}
+
+/// Whether some byte offset of `bytes` (at address `at`) starts a direct
+/// relative branch whose target lies in `lo..=hi`.
+fn branch_into(bytes: &[u8], at: u64, lo: u64, hi: u64) -> bool {
+    let rel8 = |i: usize| -> Option<u64> {
+        let d = *bytes.get(i + 1)? as i8 as i64;
+        Some(at.wrapping_add(i as u64 + 2).wrapping_add(d as u64))
+    };
+    let rel32 = |i: usize, len: usize| -> Option<u64> {
+        let b = bytes.get(i + len - 4..i + len)?;
+        let d = i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64;
+        Some(at.wrapping_add((i + len) as u64).wrapping_add(d as u64))
+    };
+    (0..bytes.len()).any(|i| {
+        let t = match bytes[i] {
+            // jcc rel8, loopne/loope/loop/jrcxz rel8, jmp rel8
+            0x70..=0x7f | 0xe0..=0xe3 | 0xeb => rel8(i),
+            // call rel32, jmp rel32
+            0xe8 | 0xe9 => rel32(i, 5),
+            // jcc rel32
+            0x0f if bytes.get(i + 1).is_some_and(|b| b & 0xf0 == 0x80) => rel32(i, 6),
+            _ => None,
+        };
+        t.is_some_and(|t| (lo..=hi).contains(&t))
+    })
+}
+
+/// [`analyse`], also returning the address of the `%rax` writer.
+fn analyse_window(
+    code: &[u8],
+    start: u64,
+    site: u64,
+    flow: &mut [u32],
+) -> Result<(u64, u64), Refusal> {
     let end = start.wrapping_add(code.len() as u64);
     if site < start || site.wrapping_add(2) > end {
         return Err(Refusal::NoBounds);
@@ -742,6 +811,7 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
     };
     let mut g = 0u32;
     let mut frame_rbp = false; // %rbp set by `mov %rsp,%rbp`
+    let mut fp = 0u32; // its bit once seen
     let mut frame_alloc = u64::MAX; // smallest prologue allocation after it
     let mut jump_table = false;
     for round in 0..2 {
@@ -768,10 +838,11 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                 }
                 if is_frame_setup(&ins) {
                     frame_rbp = true;
+                    fp = gpr_bit(Register::RBP).unwrap_or(0);
                     frame_alloc = frame_alloc.min(prologue_alloc(code, ins.ip(), start));
                 }
             }
-            if let Effect::Copy(dst) | Effect::Mix(dst) = effect(&ins, g) {
+            if let Effect::Copy(dst) | Effect::Mix(dst) = effect(&ins, g, fp) {
                 g |= dst;
             }
         }
@@ -863,11 +934,13 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
                     return Err(Refusal::RedZone);
                 }
             }
-            match effect(&ins, t) {
+            match effect(&ins, t, fp) {
                 Effect::None | Effect::Keep(_) => {}
                 Effect::Copy(dst) => t |= dst,
                 Effect::Kill(dst) => t &= !dst,
-                Effect::Unknown(dst) if dst & t != 0 => return Err(Refusal::RedZone),
+                // Arithmetic that may move a copy of %rsp, or the frame
+                // pointer itself, down.
+                Effect::Unknown(dst) if dst & (t | fp) != 0 => return Err(Refusal::RedZone),
                 Effect::Unknown(_) => {}
                 Effect::Mix(_) => return Err(Refusal::RedZone),
             }
@@ -900,25 +973,31 @@ pub fn analyse(code: &[u8], start: u64, site: u64, flow: &mut [u32]) -> Result<u
     if jump_table {
         return Err(Refusal::IndirectJump);
     }
-    Ok(nr)
+    Ok((nr, w))
 }
 
-/// The end of a function with no unwind information (JIT code): just past
-/// the first `ret` after the site, decoding from the site; `code` starts at
-/// `site`.  `None` when there is no `ret` in `code`.
+/// The end of a function with no unwind information (JIT code), decoding
+/// from the site; `code` starts at `site`.  Not the first `ret` after the
+/// site: a JIT may place a slow path after it that jumps back (issue 21
+/// item 5).  The function is taken to run on as far as its bytes decode
+/// (to the end of `code` or the first bytes that are no instruction), so
+/// that such a slow path is analysed like the rest; it must contain a
+/// `ret` (else `None`: no function end in sight).  [`analyse_jit`]
+/// searches what lies beyond for branches back into the site.
 pub fn jit_end(code: &[u8], site: u64) -> Option<u64> {
     let mut d = Decoder::try_with_ip(64, code, site, DecoderOptions::NONE).ok()?;
     let mut ins = Instruction::default();
+    let mut ret = false;
+    let mut end = site;
     while d.can_decode() {
         d.decode_out(&mut ins);
         if ins.is_invalid() {
-            return None;
+            break;
         }
-        if ins.flow_control() == FlowControl::Return {
-            return Some(ins.next_ip());
-        }
+        ret |= ins.flow_control() == FlowControl::Return;
+        end = ins.next_ip();
     }
-    None
+    ret.then_some(end)
 }
 
 /// Builds iced-x86's decoder tables, which it allocates lazily on the

@@ -192,6 +192,39 @@ fn normal_frame_is_rewritten() {
 }
 
 #[test]
+fn copy_of_the_frame_pointer_is_a_copy_of_rsp() {
+    // Issue 21 item 4: push %rbp; mov %rsp,%rbp; mov %rbp,%rdx;
+    // mov %rdi,-0x10(%rdx); mov $39,%eax; syscall; mov -0x10(%rdx),%rax;
+    // pop %rbp; ret (the value at rsp-8 after the push is the red zone).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x89, 0xea, 0x48, 0x89, 0x7a, 0xf0, 0xb8, 39, 0, 0, 0, 0x0f,
+        0x05, 0x48, 0x8b, 0x42, 0xf0, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // The same through lea -0x8(%rbp),%rdx; mov %rdi,-0x8(%rdx).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x8d, 0x55, 0xf8, 0x48, 0x89, 0x7a, 0xf8, 0xb8, 39, 0, 0, 0,
+        0x0f, 0x05, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // And moving the frame pointer itself down: sub $0x20,%rbp;
+    // mov %rdi,(%rbp).
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xed, 0x20, 0x48, 0x89, 0x7d, 0x00, 0xb8, 39, 0, 0, 0,
+        0x0f, 0x05, 0x5d, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Err(Refusal::RedZone));
+    // A copy used at non-negative displacements only is fine: push %rbp;
+    // mov %rsp,%rbp; sub $0x10,%rsp; mov %rbp,%rdx; mov %rdi,0x10(%rdx);
+    // mov $39,%eax; syscall; leave; ret
+    let code = [
+        0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x10, 0x48, 0x89, 0xea, 0x48, 0x89, 0x7a, 0x10,
+        0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc9, 0xc3,
+    ];
+    assert_eq!(verdict(&code), Ok(39));
+}
+
+#[test]
 fn decode_must_land_on_the_site() {
     // mov $0x050f,%eax: the "syscall" is inside the immediate
     let code = [0xb8, 0x0f, 0x05, 0, 0, 0xc3];
@@ -208,10 +241,60 @@ fn decode_must_land_on_the_site() {
 }
 
 #[test]
-fn jit_end_is_the_first_ret() {
+fn jit_end_runs_past_the_first_ret() {
+    // As far as the bytes decode, not the first ret (issue 21 item 5).
     let code = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0xcc];
-    assert_eq!(jit_end(&code[5..], BASE + 5), Some(BASE + 8));
+    assert_eq!(jit_end(&code[5..], BASE + 5), Some(BASE + 9));
     assert_eq!(jit_end(&code[5..7], BASE + 5), None);
+    // ... up to the first bytes that are no instruction (06: invalid in
+    // 64-bit mode).
+    let code = [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0x90, 0x06, 0xc3];
+    assert_eq!(jit_end(&code[5..], BASE + 5), Some(BASE + 9));
+}
+
+/// A JIT function with a slow path after its `ret` that jumps back to the
+/// `syscall` with another `%rax`:
+///   test %edi,%edi; jnz slow; mov $39,%eax; site: syscall; ret;
+///   slow: mov $0x40000000,%eax; jmp site
+const JIT_SLOW: [u8; 20] = [
+    0x85, 0xff, 0x75, 0x08, 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3, 0xb8, 0, 0, 0, 0x40, 0xeb, 0xf6,
+    0xcc,
+];
+
+fn jit_verdict(code: &[u8], site: usize, tail: &[u8]) -> Result<u64, Refusal> {
+    let end = jit_end(&code[site..], BASE + site as u64).expect("a ret") - BASE;
+    let mut all = code[..end as usize].to_vec();
+    let mut rest = code[end as usize..].to_vec();
+    rest.extend_from_slice(tail);
+    all.truncate(end as usize);
+    analyse_jit(&all, BASE, BASE + site as u64, &mut [0; FLOW_WORDS], &rest)
+}
+
+#[test]
+fn jit_slow_path_after_the_ret_is_seen() {
+    // Decoded through: the jmp back is a branch into the window.
+    assert_eq!(jit_verdict(&JIT_SLOW, 9, &[]), Err(Refusal::BranchTarget));
+    // The same slow path behind bytes that do not decode (06), so that
+    // the decode stops before it: found by the byte search.
+    let mut code = JIT_SLOW[..12].to_vec();
+    code.push(0x06);
+    code.extend_from_slice(&[0xb8, 0, 0, 0, 0x40, 0xeb, 0xf5]);
+    assert_eq!(code[9..11], [0x0f, 0x05]);
+    // Target of the jmp: 13 + 5 + 2 - 11 = 9, the site.
+    assert_eq!(jit_verdict(&code, 9, &[]), Err(Refusal::BranchTarget));
+    // Without the slow path the site is rewritten.
+    let mut plain = JIT_SLOW[4..12].to_vec();
+    plain.push(0x06);
+    assert_eq!(jit_verdict(&plain, 5, &[0; 16]), Ok(39));
+    // A jcc rel32 back, far after: 0f 84 rel32.
+    let mut code = JIT_SLOW[4..12].to_vec();
+    code.push(0x06);
+    code.resize(200, 0x06);
+    let at = code.len() as i64;
+    let rel = (5 - (at + 6)) as i32;
+    code.extend_from_slice(&[0x0f, 0x84]);
+    code.extend_from_slice(&rel.to_le_bytes());
+    assert_eq!(jit_verdict(&code, 5, &[]), Err(Refusal::BranchTarget));
 }
 
 extern "C" {
