@@ -15,15 +15,19 @@
 //!
 //! * `0f 05` (`syscall`): `patch::rewrite(site)`, then re-execute the site
 //!   (now `call *%rax`, through the hook). If the patcher refuses the site,
-//!   the call never runs inside this handler: whatever it did to the
-//!   thread's state that the handler's `rt_sigreturn` restores (signal
-//!   mask, sigaltstack, PKRU and the rest of the extended state) would be
-//!   undone. The interrupted context is pointed at library asm that makes
-//!   the call after the handler returned, with the site's registers, as
-//!   lazypoline does: `shl_sud_call` (through the hook entry: counter,
-//!   callbacks, SIGSYS protection), `shl_sud_spawn` for the
-//!   process-creating calls, `shl_sud_sigreturn` for rt_sigreturn,
-//!   `shl_sud_exit` for exit (which frees the hook stack).
+//!   a call that changes what the handler's `rt_sigreturn` restores
+//!   (`rt_sigprocmask`: the signal mask; `sigaltstack`; `pkey_alloc`:
+//!   PKRU) never runs inside this handler, or sigreturn would undo it: the
+//!   interrupted context is pointed at library asm that makes the call
+//!   after the handler returned, with the site's registers, as lazypoline
+//!   does: `shl_sud_call` (through the hook entry: counter, callbacks,
+//!   SIGSYS protection), `shl_sud_spawn` for the process-creating calls,
+//!   `shl_sud_sigreturn` for rt_sigreturn, `shl_sud_exit` for exit (which
+//!   frees the hook stack). Every other call runs here, on the hook stack,
+//!   and its result goes into the context: `shl_sud_call` needs the
+//!   interrupted stack below the red zone, which a `syscall` does not (the
+//!   kernel's `syscall_arg_fault` selftest calls with `rsp = 0xffffffff`
+//!   and must get `-ENOSYS`, not a SIGSEGV).
 //!   The number is classified as the kernel does: its low 32 bits, as an
 //!   int (`movslq %eax` in `entry_SYSCALL_64`).
 //! * i386 syscalls (`si_arch` = `AUDIT_ARCH_I386`): `int $0x80` runs with
@@ -52,6 +56,10 @@ const SYS_SECCOMP: i32 = 1;
 
 /// `ucontext_t` register indices (x86-64 `REG_*`).
 mod reg {
+    pub const R8: usize = 0;
+    pub const R9: usize = 1;
+    pub const R10: usize = 2;
+    pub const R11: usize = 3;
     pub const RDI: usize = 8;
     pub const RSI: usize = 9;
     pub const RBP: usize = 10;
@@ -61,6 +69,7 @@ mod reg {
     pub const RCX: usize = 14;
     pub const RSP: usize = 15;
     pub const RIP: usize = 16;
+    pub const EFL: usize = 17;
 }
 /// Offset of `uc_mcontext.gregs` in `ucontext_t`.
 const GREGS_OFFSET: usize = 40;
@@ -199,14 +208,36 @@ fn redirect(g: &mut [u64; 23]) {
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_spawn as *const () as u64;
         }
-        _ => {
-            // Any other call: through the hook entry, after sigreturn
-            // (which restores what the call is meant to change otherwise).
+        NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_PKEY_ALLOC => {
+            // What sigreturn restores: through the hook entry, after it.
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_call as *const () as u64;
         }
+        _ => {
+            // Any other call: here, on the hook stack (the interrupted
+            // stack need not be usable, see the file header).
+            dispatch::count(nr);
+            let args = [
+                g[reg::RDI],
+                g[reg::RSI],
+                g[reg::RDX],
+                g[reg::R10],
+                g[reg::R8],
+                g[reg::R9],
+            ];
+            g[reg::RAX] = dispatch::run(g[reg::RAX], &args) as u64;
+            // As the syscall instruction leaves them.
+            g[reg::RCX] = g[reg::RIP];
+            g[reg::R11] = g[reg::EFL];
+        }
     }
 }
+
+/// `sigaltstack`: its setting is in the frame rt_sigreturn restores.
+const NR_SIGALTSTACK: i64 = 131;
+/// `pkey_alloc`: sets the new key's rights in PKRU, which rt_sigreturn
+/// restores from the saved extended state.
+const NR_PKEY_ALLOC: i64 = 330;
 
 /// `int $0x80` / `sysenter` with the i386 ABI.
 fn emulate_i386(g: &mut [u64; 23], sysenter: bool) {
