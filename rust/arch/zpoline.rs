@@ -146,9 +146,7 @@ const ENTRY_REL32: u32 = 0x74b;
 const MID_REL32: u32 = 0x64a;
 const _: () = assert!(ENTRY_STATION + 5 + ENTRY_REL32 as usize == MID_STATION);
 const _: () = assert!(MID_STATION + 5 + MID_REL32 as usize == STUB_OFFSET);
-const _: () = assert!(
-    ENTRY_STATION % CELL == 0 && MID_STATION % CELL == 0 && TAIL % CELL == 0
-);
+const _: () = assert!(ENTRY_STATION % CELL == 0 && MID_STATION % CELL == 0 && TAIL % CELL == 0);
 const _: () = assert!(TAIL - CELL + 2 + LAST_HOP as usize == STUB_OFFSET);
 const _: () = assert!(ENTRY_STATION >= FAST_LEN - 1 && MID_STATION > ENTRY_STATION + 17 * CELL);
 

@@ -30,7 +30,7 @@ int main(void)
 	};
 	unsigned char *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	long (*f)(long);
+	long (*f)(long nr);
 	long i, fast_bad = 0, slow_bad = 0, r;
 
 	if (p == MAP_FAILED)

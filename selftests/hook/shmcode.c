@@ -14,6 +14,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* syscallhook_count(nr), looked up at run time. */
+typedef unsigned long (*count_fn)(unsigned int nr);
+
 int main(void)
 {
 	static const unsigned char code[] = {
@@ -21,8 +24,7 @@ int main(void)
 		0x0f, 0x05,			/* syscall */
 		0xc3,				/* ret */
 	};
-	unsigned long (*count)(unsigned) = (unsigned long (*)(unsigned))
-		dlsym(RTLD_DEFAULT, "syscallhook_count");
+	count_fn count = (count_fn)dlsym(RTLD_DEFAULT, "syscallhook_count");
 	unsigned char file[8];
 	unsigned long before = 0, after = 0;
 	long (*f)(void);

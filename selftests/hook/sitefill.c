@@ -25,6 +25,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* The library's test entry points, looked up at run time. */
+typedef int (*mark_fn)(unsigned long site);
+typedef unsigned long (*stat_fn)(unsigned int which);
+
 #define MARKS 70000
 
 static unsigned char *jit(const unsigned char *code, size_t len)
@@ -54,10 +58,8 @@ static int calls_ok(unsigned char *p)
 
 int main(void)
 {
-	int (*mark)(unsigned long) = (int (*)(unsigned long))
-		dlsym(RTLD_DEFAULT, "syscallhook_bench_mark_site");
-	unsigned long (*stat)(unsigned) = (unsigned long (*)(unsigned))
-		dlsym(RTLD_DEFAULT, "syscallhook_patch_stat");
+	mark_fn mark = (mark_fn)dlsym(RTLD_DEFAULT, "syscallhook_bench_mark_site");
+	stat_fn stat = (stat_fn)dlsym(RTLD_DEFAULT, "syscallhook_patch_stat");
 	static const unsigned char null_call[] = {
 		0x31, 0xc0, 0xff, 0xd0, 0xc3,	/* xor %eax,%eax; call *%rax; ret */
 	};
@@ -76,8 +78,10 @@ int main(void)
 		return 2;
 	for (i = 0; i < MARKS; i++)
 		marked += mark((unsigned long)region + 16 * i) != 0;
-	/* Slots must be left: entered marks plus the real rewritten sites
-	 * fill fewer than the 65,536 slots. */
+	/*
+	 * Slots must be left: entered marks plus the real rewritten sites
+	 * fill fewer than the 65,536 slots.
+	 */
 	ok = marked > 50000 && marked + stat(0) < 65536;
 	printf("sitefill full: %s (%ld of %d entered, %lu rewritten sites)\n", ok ? "ok" : "WRONG",
 	       marked, MARKS, stat(0));
