@@ -916,9 +916,16 @@ mod tests {
 
     /// A fresh anonymous mapping of one page with `code` at `off`, left
     /// with protection `prot`.
+    /// A page of `code` at `off`, protected `prot`, between two
+    /// PROT_NONE guard pages: its VMA can never merge with a neighbour
+    /// (the tests run in parallel threads, and another test's page of the
+    /// same protection next to it would make `vma()` comparisons fail).
     fn jit(code: &[u8], off: usize, prot: i64) -> u64 {
-        let p = sys(NR_MMAP, [0, 4096, 3, 0x22, -1, 0]);
-        assert!(p > 0, "mmap: {p}");
+        let g = sys(NR_MMAP, [0, 3 * 4096, 3, 0x22, -1, 0]);
+        assert!(g > 0, "mmap: {g}");
+        assert_eq!(sys(NR_MPROTECT, [g, 4096, 0, 0, 0, 0]), 0);
+        assert_eq!(sys(NR_MPROTECT, [g + 2 * 4096, 4096, 0, 0, 0, 0]), 0);
+        let p = g + 4096;
         // SAFETY: a fresh private RW page of ours.
         unsafe {
             core::ptr::copy_nonoverlapping(code.as_ptr(), (p as usize + off) as *mut u8, code.len())
