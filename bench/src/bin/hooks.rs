@@ -56,7 +56,10 @@ impl Op {
 //   rewrites to, at `hb_page_site`); hb_empty: no site at all (the cost of
 //   the wrapper call itself, subtracted for the rows that make no syscall).
 // The hooks for the page: hb_ret_hook returns at once (measures the sled and
-// stub alone); zp_bench_hook passes the call through (`syscall; ret`).
+// stub alone); zp_bench_hook passes the call through (`syscall; ret`);
+// zp_bench_hook_jmp too, but returns as the library's fast path does
+// (`syscall; pop rcx; jmp rcx`: no `ret` right after the kernel's exit
+// path, and rcx = site + 2 as the `syscall` instruction leaves it).
 std::arch::global_asm!(
     ".globl hb_native",
     "hb_native:",
@@ -86,6 +89,11 @@ std::arch::global_asm!(
     "zp_bench_hook:",
     "syscall", // the pass-through hook's own syscall
     "ret",
+    ".globl zp_bench_hook_jmp",
+    "zp_bench_hook_jmp:",
+    "syscall", // the pass-through hook's own syscall
+    "pop rcx", // the return address (site + 2)
+    "jmp rcx", // back to the site without a `ret`
 );
 extern "C" {
     fn hb_native(nr: u64, a: u64, b: u64, c: u64) -> i64;
@@ -94,6 +102,7 @@ extern "C" {
     fn hb_empty(nr: u64, a: u64, b: u64, c: u64) -> i64;
     fn hb_ret_hook();
     fn zp_bench_hook();
+    fn zp_bench_hook_jmp();
 }
 
 /// The unmodified `syscall` site.
@@ -536,16 +545,17 @@ fn main() {
         // one once, each in a fresh child, so a drift of the machine's
         // speed (other guests on the host) hits them all alike instead of
         // whichever ran last.
-        let fast: [&dyn Fn() -> Result<[f64; 3], String>; 7] = [
+        let fast: [&dyn Fn() -> Result<[f64; 3], String>; 8] = [
             &|| plain(raw_syscall),
             &|| plain(empty_call),
             &|| paged(&|| map_zpoline(hb_ret_hook as *const () as u64), false),
             &|| paged(&|| map_zpoline(zp_bench_hook as *const () as u64), true),
+            &|| paged(&|| map_zpoline(zp_bench_hook_jmp as *const () as u64), true),
             &|| paged(&|| setup_library(Callback::None), true),
             &|| paged(&|| setup_library(Callback::PassThrough), true),
             &|| paged(&|| setup_library(Callback::Answer), false),
         ];
-        let mut runs: [Result<Vec<f64>, String>; 7] = core::array::from_fn(|_| Ok(Vec::new()));
+        let mut runs: [Result<Vec<f64>, String>; 8] = core::array::from_fn(|_| Ok(Vec::new()));
         for _ in 0..repeats {
             for (m, run) in fast.iter().zip(runs.iter_mut()) {
                 if let Ok(v) = run {
@@ -556,7 +566,8 @@ fn main() {
                 }
             }
         }
-        let [native, empty, sled, zp, lib, lib_cb, lib_answer] = runs.map(|r| r.map(spread));
+        let [native, empty, sled, zp, zp_jmp, lib, lib_cb, lib_answer] =
+            runs.map(|r| r.map(spread));
         // A mechanism that intercepts the unmodified `syscall` site.
         let intercepted = |setup: fn() -> bool| {
             in_child(move || {
@@ -605,6 +616,12 @@ fn main() {
             Row {
                 name: "zpoline page + rewritten call (pass-through hook: syscall; ret)",
                 r: zp.clone(),
+                base: n,
+            },
+            Row {
+                name:
+                    "zpoline page + rewritten call (pass-through hook: syscall; pop rcx; jmp rcx)",
+                r: zp_jmp.clone(),
                 base: n,
             },
             Row {
@@ -665,17 +682,21 @@ fn main() {
         let lib_over = med(&lib) - n;
         let sled_cost = med(&sled) - e;
         // The two-instruction hook reached through the page, no library.
-        let bare = med(&zp) - n;
+        let bare_ret = med(&zp) - n;
+        // The same returning as the library does (pop rcx; jmp rcx): its floor.
+        let bare = med(&zp_jmp) - n;
         let mut v = format!("**{label}**: native {n:.1} ns. ");
         if lib.is_ok() {
             let ratio = lib_over / n;
             v += &format!(
                 "Library pass-through overhead {lib_over:.1} ns = {ratio:.3}x native (target <= 0.10x: {}). \
                  Breakdown: sled + stub {sled_cost:.1} ns; the syscall made from a called hook \
-                 instead of the site, {:.1} ns (the two-instruction hook's overhead minus sled + \
+                 instead of the site, {:.1} ns (the three-instruction hook's overhead minus sled + \
                  stub); the library's entry save/restore and dispatch {:.1} ns (its pass-through \
-                 minus the two-instruction hook's). The library's own path without the kernel \
-                 (callback answers) {:.1} ns; a C callback that passes through adds {:.1} ns. ",
+                 minus the three-instruction hook's). The library's own path without the kernel \
+                 (callback answers) {:.1} ns; a C callback that passes through adds {:.1} ns. \
+                 A hook that returns with `ret` right after its `syscall` costs {bare_ret:.1} ns \
+                 over native, with `pop rcx; jmp rcx` {bare:.1} ns. ",
                 if ratio <= 0.10 { "met" } else { "missed" },
                 bare - sled_cost,
                 lib_over - bare,
@@ -684,8 +705,8 @@ fn main() {
             );
         } else {
             v += &format!(
-                "Library rows not measured; bare page pass-through overhead {bare:.1} ns = {:.3}x native; \
-                 sled + stub {sled_cost:.1} ns. ",
+                "Library rows not measured; bare page pass-through overhead {bare:.1} ns = {:.3}x native \
+                 ({bare_ret:.1} ns with `ret`); sled + stub {sled_cost:.1} ns. ",
                 bare / n
             );
         }
@@ -699,7 +720,7 @@ fn main() {
             // Why a target is missed: what no library can undercut.
             if (lib_over / n > 0.10 || sud_ratio < 100.0) && bare > 0.0 {
                 v += &format!(
-                    " Where a target is missed, the floor: the page with a two-instruction hook \
+                    " Where a target is missed, the floor: the page with a three-instruction hook \
                      and no library already costs {bare:.1} ns = {:.3}x native, and SUD's \
                      overhead is {:.0}x that; the library adds {:.1} ns on top.",
                     bare / n,

@@ -84,7 +84,6 @@ const NR_TGKILL: i64 = 234;
 const SIG_UNBLOCK: i64 = 1;
 const SIG_SETMASK: i64 = 2;
 const SA_SIGINFO: u64 = 4;
-const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
@@ -108,10 +107,19 @@ pub static shl_sigsys_action: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 
 /// Installs the library's SIGSYS handler (every signal blocked while it
 /// runs) and makes sure SIGSYS is not blocked in this thread.
+///
+/// Without `SA_ONSTACK`: a SUD SIGSYS is synchronous, raised by a
+/// `syscall` the thread just executed on a stack that works, so the frame
+/// goes there (below its red zone; the kernel stays on the `sigaltstack`
+/// when the thread already runs on it). With `SA_ONSTACK` the program's
+/// alternate stack would also have to hold the frame: one too small on
+/// purpose (the kernel's `sigaltstack` selftest installs 2049 bytes, below
+/// `AT_MINSIGSTKSZ`, so that its SIGALRM becomes a SIGSEGV) made the next
+/// trap undeliverable, and the process died of a forced SIGSEGV.
 pub fn install() -> Result<(), &'static str> {
     let sa = [
         entry::shl_sigsys_entry as *const () as u64,
-        SA_SIGINFO | SA_RESTORER | SA_ONSTACK,
+        SA_SIGINFO | SA_RESTORER,
         entry::shl_restorer as *const () as u64,
         !0,
     ];
