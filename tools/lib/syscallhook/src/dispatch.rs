@@ -35,6 +35,7 @@ const NR_VFORK: i64 = 58;
 const NR_CLONE: i64 = 56;
 const NR_EXIT: i64 = 60;
 const NR_RT_SIGTIMEDWAIT: i64 = 128;
+const NR_SIGALTSTACK: i64 = 131;
 const NR_RT_SIGSUSPEND: i64 = 130;
 const NR_EXIT_GROUP: i64 = 231;
 const NR_PSELECT6: i64 = 270;
@@ -71,6 +72,7 @@ pub fn refresh_classes() {
         ) {
             k |= C_ASM;
         } else if MASK_CALLS.contains(&nr)
+            || nr == NR_SIGALTSTACK // signals::altstack_set
             || all_slow
             || (nr == NR_EXIT_GROUP && count)
             || crate::patch::watches(nr)
@@ -147,6 +149,9 @@ pub fn run(rax: u64, frame_args: &[u64; 6]) -> i64 {
     // munmap, mremap, mmap(MAP_FIXED): the rewritten-site table follows
     // (keyed on the kernel's number; the kernel gets rax unchanged).
     let ret = crate::patch::mapping_call(nr, &args, || sys(rax as i64, args.map(|x| x as i64)));
+    if nr == NR_SIGALTSTACK && ret == 0 {
+        crate::signals::altstack_set(args[0]);
+    }
     if hooked && nr != NR_EXIT_GROUP {
         thread::guarded(|| hooks::after(nr, &args, ret));
     }

@@ -71,7 +71,9 @@
 
 use core::cell::UnsafeCell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
@@ -122,6 +124,11 @@ static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 /// Serialises rewrites; see the file header.  Holds the holder's process
 /// id << 32 | thread id (0: free).
 static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
+/// Bumped at every release of [`PATCH_LOCK`]: the futex word waiters
+/// sleep on.
+static PATCH_SEQ: AtomicU32 = AtomicU32::new(0);
+/// Threads asleep (or about to sleep) on [`PATCH_SEQ`].
+static PATCH_WAITERS: AtomicU32 = AtomicU32::new(0);
 
 /// JIT code (no loaded object): the analysis starts at the start of the
 /// mapping, if that is at most this far before the site.
@@ -404,22 +411,76 @@ impl Locked {
     /// trap before that; a `vfork` child shares the parent's memory and
     /// lock. The caller then leaves the site on SUD this time rather than
     /// wait for a holder that cannot release it.
+    ///
+    /// A waiter spins a little, then sleeps on a futex: the holder reads
+    /// /proc/self/maps and calls mprotect, which may sleep, and threads that
+    /// spin meanwhile (64 threads trapping on the same new sites at once,
+    /// as in the kernel's `futex_numa_mpol` selftest) would keep it off the
+    /// CPUs for seconds.
     fn new() -> Option<Self> {
         let pid = sys(NR_GETPID, [0; 6]);
         let me = pid << 32 | sys(NR_GETTID, [0; 6]);
+        let mut spins = 0u32;
         loop {
             match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => return Some(Locked),
                 Err(holder) if holder == me || holder >> 32 != pid => return None,
-                Err(_) => core::hint::spin_loop(),
+                Err(_) if spins < LOCK_SPINS => {
+                    spins += 1;
+                    core::hint::spin_loop();
+                }
+                Err(_) => {
+                    // Announce the waiter, then read the sequence, then
+                    // look at the lock again (all SeqCst, against the
+                    // release's store, bump and waiter count): either the
+                    // release sees this waiter and wakes it, or this
+                    // thread sees the release (the lock free, or a newer
+                    // sequence, on which FUTEX_WAIT returns at once).
+                    PATCH_WAITERS.fetch_add(1, Ordering::SeqCst);
+                    let seq = PATCH_SEQ.load(Ordering::SeqCst);
+                    if PATCH_LOCK.load(Ordering::SeqCst) != 0 {
+                        // 10 ms at most: a bound, not a mechanism.
+                        let ts = [0i64, 10_000_000];
+                        sys(
+                            NR_FUTEX,
+                            [
+                                PATCH_SEQ.as_ptr() as i64,
+                                FUTEX_WAIT_PRIVATE,
+                                i64::from(seq),
+                                ts.as_ptr() as i64,
+                                0,
+                                0,
+                            ],
+                        );
+                    }
+                    PATCH_WAITERS.fetch_sub(1, Ordering::SeqCst);
+                }
             }
         }
     }
 }
 
+/// Attempts a waiter spins before it sleeps on [`PATCH_SEQ`].
+const LOCK_SPINS: u32 = 200;
+const NR_FUTEX: i64 = 202;
+const FUTEX_WAIT_PRIVATE: i64 = 128;
+const FUTEX_WAKE_PRIVATE: i64 = 129;
+
+/// Releases [`PATCH_LOCK`] and wakes one sleeping waiter.
+fn unlock() {
+    PATCH_LOCK.store(0, Ordering::SeqCst);
+    PATCH_SEQ.fetch_add(1, Ordering::SeqCst);
+    if PATCH_WAITERS.load(Ordering::SeqCst) != 0 {
+        sys(
+            NR_FUTEX,
+            [PATCH_SEQ.as_ptr() as i64, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0],
+        );
+    }
+}
+
 impl Drop for Locked {
     fn drop(&mut self) {
-        PATCH_LOCK.store(0, Ordering::Release);
+        unlock();
     }
 }
 
@@ -432,7 +493,7 @@ extern "C" fn before_fork() {
 }
 
 extern "C" fn after_fork() {
-    PATCH_LOCK.store(0, Ordering::Release);
+    unlock();
 }
 
 extern "C" {
