@@ -26,8 +26,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define noinline __attribute__((noinline))
-
 #ifndef TRAP_TRACE
 #define TRAP_TRACE 2
 #endif
@@ -92,16 +90,14 @@ __asm__(".text\n.globl tf_nops\ntf_nops:\n pushfq\n orq $0x100, (%rsp)\n popfq\n
 	" nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n nop\n ret\n");
 void tf_nops(void);
 
-/* The label after the int3, and an int3 whose rax the handler changes. */
+/*
+ * do_int3: returns rax after an int3 (0 unless the handler changed it);
+ * after_int3 is the address the trap reports.
+ */
+__asm__(".text\n.globl do_int3\ndo_int3:\n xor %eax, %eax\n int3\n"
+	".globl after_int3\nafter_int3:\n ret\n");
+long do_int3(void);
 extern char after_int3[];
-static noinline long do_int3(void)
-{
-	long rax;
-
-	__asm__ volatile("xor %%eax, %%eax\n\tint3\n.globl after_int3\nafter_int3:\n"
-			 : "=a"(rax) : : "memory");
-	return rax;
-}
 
 /* Child: int3 with the current action; returns its status. */
 static int int3_child(void)
