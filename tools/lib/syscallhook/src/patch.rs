@@ -34,34 +34,31 @@
 //! maps), writable or not, are refused: the store would reach the file or
 //! memfd and every other process that maps it.
 //!
-//! A rewrite is one 2-byte store that does not cross a cache line, so a
-//! thread that *reads* the site as data sees either the old or the new
-//! bytes, never a torn pair.  Writing through `/proc/self/mem` instead
-//! would avoid mprotect but goes through the kernel's `memcpy`, which
-//! promises no single 2-byte store: a thread could execute a torn `ff 05`
-//! (an `incl` of a RIP-relative address).
-//!
-//! Known limit (issue 21 item 9, open): atomicity of the store is about
-//! data accesses, not instruction fetch.  For cross-modifying code the
-//! Intel SDM (vol. 3A, "Handling Self- and Cross-Modifying Code") asks
-//! that the executing processor run a serializing instruction after the
-//! modification and before it executes the modified bytes; without that
-//! ("unsynchronized XMC") several Intel processors have errata allowing
-//! unpredictable execution.  Linux patches live text with `text_poke_bp`:
-//! an `int3` on the first byte (the one unsynchronized change Intel has
-//! confirmed safe), a core sync, the other bytes, a sync, the new first
-//! byte, a sync.  That needs a SIGTRAP that every thread of the process can
-//! take at any moment; a thread that blocks SIGTRAP (a program's mask, or
-//! this library's SIGSYS handler and the callbacks it runs, which block
-//! every signal) would be killed by the kernel's forced SIGTRAP, so it
-//! needs the same protection of SIGTRAP that SIGSYS has (masks and
-//! `rt_sigaction`, `dispatch.rs`), plus `membarrier(SYNC_CORE)`.  Not done
-//! yet; the store stays a plain 2-byte store.
+//! **Cross-modifying code** (issue 21 item 9, `xmc.rs`).  Other threads
+//! may be executing the site while it changes, and an atomic store is
+//! atomic for data accesses, not for instruction fetch (Intel SDM vol. 3A,
+//! "Handling Self- and Cross-Modifying Code").  So the bytes change as
+//! the kernel's `text_poke_bp` changes its text: `int3` on the first
+//! byte, a core sync of every thread (`membarrier(SYNC_CORE)`, or a
+//! TLB-shootdown `mprotect` without it), the second byte, a sync, the new
+//! first byte, a sync; a thread that runs into the `int3` takes a SIGTRAP
+//! whose handler waits for the patch and runs the site again.  SIGTRAP
+//! gets the protection SIGSYS has (masks, `rt_sigaction`, the SIGSYS
+//! handler's mask, `shl_rearm`).  Where no sync is known to work (no
+//! membarrier and a CPU with broadcast TLB invalidation) the site is
+//! written with one 2-byte store that does not cross a cache line, as
+//! before, and counted (`plain-store`).  Writing through `/proc/self/mem`
+//! instead would avoid mprotect but goes through the kernel's `memcpy`,
+//! which promises no order of the bytes: a thread could execute a torn
+//! `ff 05` (an `incl` of a RIP-relative address).
 //!
 //! **Locking.**  One spin lock serialises rewrites (a maps read, the
 //! mprotect window and the store must not interleave with another
-//! thread's).  `rewrite` runs in the SIGSYS handler with every signal
-//! blocked, and eager mode blocks them too, so nothing can interrupt the
+//! thread's).  `rewrite` runs in the SIGSYS handler and blocks every
+//! signal (SIGTRAP too, which that handler leaves unblocked for the int3
+//! protocol: a `kill -TRAP` must not run a program handler on the
+//! patcher's thread, which could run into its own `int3` and wait for
+//! itself), and eager mode blocks them too, so nothing can interrupt the
 //! holder on its own thread and re-enter; should it happen anyway (a
 //! handler that does not block signals), the lock knows its holder's
 //! thread id and the re-entered call leaves the site on SUD instead of
@@ -713,13 +710,14 @@ fn rewrite_sorted(sites: &[u64]) -> usize {
 
 /// Rewrites the `syscall` at `site` (its bytes must be `0f 05`) if the
 /// analysis allows it.  Returns whether the site now is (or already was)
-/// `call *%rax`.  Async-signal-safe; must be called with every signal
-/// blocked (the SIGSYS handler is).
+/// `call *%rax`.  Async-signal-safe; called from the SIGSYS handler
+/// (every signal but SIGTRAP blocked); blocks SIGTRAP too while the lock
+/// is held (see the file header).
 pub fn rewrite(site: u64) -> bool {
     if contains(&REFUSED_SET, site) {
         return false;
     }
-    rewrite_sorted(&[site]) == 1
+    with_signals_blocked(|| rewrite_sorted(&[site])) == 1
 }
 
 /// Runs `f` with every signal blocked in this thread, as [`rewrite`]
