@@ -13,6 +13,8 @@
  *    the ucontext;
  *  - a plain (not SA_SIGINFO) handler, SA_RESETHAND (SIG_DFL after one),
  *    SA_ONSTACK (the handler runs on the sigaltstack);
+ *  - a JIT page whose getpid site (rewritten when hooked) is overwritten
+ *    with the program's own int3: the program's handler gets that trap;
  *  - SIG_IGN: raise(SIGTRAP) is ignored, an int3 (forced) kills a child;
  *    SIG_DFL: an int3 kills a child with SIGTRAP.
  */
@@ -21,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -170,6 +173,28 @@ int main(void)
 	hits = 0;
 	raise(SIGTRAP);
 	CHECK(hits == 1 && !on_alt, "not onstack: hits %ld on the altstack %ld", hits, on_alt);
+	/* the program's int3 over an old (rewritten) JIT site */
+	{
+		static const unsigned char stub[] = { 0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xc3 };
+		unsigned char *jit = mmap(NULL, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+					  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		long (*f)(void) = (long (*)(void))jit;
+		int rewritten;
+
+		memcpy(jit, stub, sizeof(stub));
+		r = f();
+		rewritten = jit[5] == 0xff && jit[6] == 0xd0;
+		CHECK(r == getpid(), "jit getpid: %ld", r);
+		jit[5] = 0xcc;	/* int3 */
+		jit[6] = 0xc3;	/* ret */
+		set(on_info, SA_SIGINFO, 0);
+		hits = 0;
+		r = f();
+		CHECK(hits == 1 && code == SI_KERNEL && rip == (unsigned long)jit + 6 && r == 0x1234,
+		      "int3 over a %s site: hits %ld code %ld rip %#lx rax %#lx",
+		      rewritten ? "rewritten" : "syscall", hits, code, rip, r);
+		printf("sigtrap: jit site %s before the int3\n", rewritten ? "rewritten" : "not rewritten");
+	}
 	/* SIG_IGN */
 	set(SIG_IGN, 0, 0);
 	raise(SIGTRAP);

@@ -471,10 +471,11 @@ fn pku_enabled() -> bool {
 /// PKRU opened (all keys readable and writable) for the guard's life, so
 /// that code pages with a protection key can be read and written from the
 /// signal handler, which runs with the default PKRU.
-struct PkruOpen(Option<u32>);
+pub(crate) struct PkruOpen(Option<u32>);
 
 impl PkruOpen {
-    fn new() -> Self {
+    /// Opens PKRU (if the OS enabled protection keys) until dropped.
+    pub(crate) fn new() -> Self {
         if !pku_enabled() {
             return PkruOpen(None);
         }

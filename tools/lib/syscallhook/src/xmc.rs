@@ -428,7 +428,7 @@ pub extern "C" fn shl_on_sigtrap(sig: i32, info: *mut u8, ctx: *mut u8) {
     // fixed offset on x86-64, and nothing else refers to them now.
     let g = unsafe { &mut *(ctx.add(GREGS_OFFSET) as *mut [u64; 23]) };
     let site = g[REG_RIP].wrapping_sub(1);
-    if code == SI_KERNEL && (PATCHING.load(Ordering::SeqCst) == site || patch::is_site(site)) {
+    if code == SI_KERNEL && is_ours(site) {
         STATS[0].fetch_add(1, Ordering::SeqCst);
         // The patcher runs with every signal blocked and waits for no
         // thread: it finishes.  Yield, not spin: it may need this CPU.
@@ -439,6 +439,25 @@ pub extern "C" fn shl_on_sigtrap(sig: i32, info: *mut u8, ctx: *mut u8) {
         return;
     }
     chain(sig, info, ctx, code);
+}
+
+/// Whether an `int3` trap (rip = `site` + 1) is at a site the library
+/// is patching or has patched.  A finished patch never leaves `cc`: a
+/// site in the table that holds `cc` with no patch in progress is the
+/// program's own `int3` (a JIT that wrote new code over an old site).
+fn is_ours(site: u64) -> bool {
+    if PATCHING.load(Ordering::SeqCst) == site {
+        return true;
+    }
+    if !patch::is_site(site) {
+        return false;
+    }
+    let _pkru = patch::PkruOpen::new();
+    // SAFETY: the byte was just executed (as an int3) and lies in a
+    // readable mapping (the patcher refuses execute-only ones); PKRU is
+    // open for a page with a protection key.
+    let b = unsafe { (site as *const u8).read_volatile() };
+    b != 0xcc || PATCHING.load(Ordering::SeqCst) == site
 }
 
 /// A SIGTRAP that is not the library's: the program's action, as the
