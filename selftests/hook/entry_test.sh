@@ -124,5 +124,5 @@ t "sites rewritten while 4 threads run them: int3 traps taken, synced, every get
 t "the same with every signal (SIGTRAP too) blocked in the threads: no kill (item 9)" sh -c \
 	"/t/entry_xmc blocked && $PRE timeout 600 /t/entry_xmc blocked | tee /dev/stderr | grep -qx 'xmc: ok'"
 t "the program's own SIGTRAP action: raise, int3 (also over a rewritten site), TF, flags, SIG_IGN/SIG_DFL, as natively (item 9)" sh -c \
-	"/t/entry_sigtrap | grep -qx 'sigtrap: ok' && $PRE timeout 120 /t/entry_sigtrap >/tmp/st.out; cat /tmp/st.out;
+	"/t/entry_sigtrap | grep -qx 'sigtrap: ok' || exit 1; $PRE timeout 120 /t/entry_sigtrap >/tmp/st.out; cat /tmp/st.out;
 	 grep -qx 'sigtrap: ok' /tmp/st.out && grep -qx 'sigtrap: jit site rewritten before the int3' /tmp/st.out"
