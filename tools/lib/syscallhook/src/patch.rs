@@ -54,11 +54,11 @@
 //!
 //! **Locking.**  One spin lock serialises rewrites (a maps read, the
 //! mprotect window and the store must not interleave with another
-//! thread's).  `rewrite` runs in the SIGSYS handler and blocks every
-//! signal (SIGTRAP too, which that handler leaves unblocked for the int3
-//! protocol: a `kill -TRAP` must not run a program handler on the
-//! patcher's thread, which could run into its own `int3` and wait for
-//! itself), and eager mode blocks them too, so nothing can interrupt the
+//! thread's).  `rewrite` runs in the SIGSYS handler with every signal
+//! blocked but SIGTRAP (the int3 protocol needs it there: `xmc.rs`, whose
+//! handler defers a `kill -TRAP` that lands on the patcher's thread in
+//! the middle of a patch, so that no program handler runs there and into
+//! its own `int3`), and eager mode blocks them all, so nothing can interrupt the
 //! holder on its own thread and re-enter; should it happen anyway (a
 //! handler that does not block signals), the lock knows its holder's
 //! thread id and the re-entered call leaves the site on SUD instead of
@@ -712,13 +712,18 @@ fn rewrite_sorted(sites: &[u64]) -> usize {
 /// Rewrites the `syscall` at `site` (its bytes must be `0f 05`) if the
 /// analysis allows it.  Returns whether the site now is (or already was)
 /// `call *%rax`.  Async-signal-safe; called from the SIGSYS handler
-/// (every signal but SIGTRAP blocked); blocks SIGTRAP too while the lock
-/// is held (see the file header).
+/// (every signal blocked but SIGTRAP, see the file header).
 pub fn rewrite(site: u64) -> bool {
     if contains(&REFUSED_SET, site) {
         return false;
     }
-    with_signals_blocked(|| rewrite_sorted(&[site])) == 1
+    rewrite_sorted(&[site]) == 1
+}
+
+/// Whether this thread holds the patch lock.
+pub fn held_by_me() -> bool {
+    let me = sys(NR_GETPID, [0; 6]) << 32 | sys(NR_GETTID, [0; 6]);
+    PATCH_LOCK.load(Ordering::Acquire) == me
 }
 
 /// Runs `f` with every signal blocked in this thread, as [`rewrite`]

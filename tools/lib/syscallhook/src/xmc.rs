@@ -438,8 +438,26 @@ pub extern "C" fn shl_on_sigtrap(sig: i32, info: *mut u8, ctx: *mut u8) {
         g[REG_RIP] = site; // again, as call *%rax
         return;
     }
+    if code <= 0 && PATCHING.load(Ordering::SeqCst) != 0 && patch::held_by_me() {
+        // Sent by a process (kill -TRAP) and landed on the patcher's own
+        // thread in the middle of a patch: a program handler run here
+        // could reach the int3 this thread is about to replace and wait
+        // for itself.  Queued again and blocked for the rest of the
+        // library's SIGSYS handler (its rt_sigreturn restores the
+        // program's mask, and the signal arrives then).
+        let pid = sys(NR_GETPID, [0; 6]);
+        let tid = sys(NR_GETTID, [0; 6]);
+        sys(NR_RT_TGSIGQUEUEINFO, [pid, tid, SIGTRAP, info as i64, 0, 0]);
+        // SAFETY: uc_sigmask is at a fixed offset of the kernel's ucontext.
+        unsafe { *(ctx.add(SIGMASK_OFFSET) as *mut u64) |= SIGTRAP_BIT };
+        return;
+    }
     chain(sig, info, ctx, code);
 }
+
+const NR_RT_TGSIGQUEUEINFO: i64 = 297;
+/// Offset of `uc_sigmask` in `ucontext_t`.
+const SIGMASK_OFFSET: usize = 296;
 
 /// Whether an `int3` trap (rip = `site` + 1) is at a site the library
 /// is patching or has patched.  A finished patch never leaves `cc`: a
