@@ -517,14 +517,43 @@ const NR_RT_SIGPROCMASK: i64 = 14;
 const PROT_WRITE: i64 = 2;
 const VSYSCALL: u64 = 0xffff_ffff_ff60_0000;
 
-/// The VMA being patched and whether it is currently made writable.  Lives
-/// only under the lock.
+/// Sites analysed and entered in the table, whose bytes are written when
+/// the mprotect window closes (one int3-protocol batch).  Used only under
+/// the lock.
+const BATCH: usize = 256;
+struct Pending(UnsafeCell<[u64; BATCH]>);
+// SAFETY: only used while PATCH_LOCK is held (see `Patcher`).
+unsafe impl Sync for Pending {}
+static PENDING: Pending = Pending(UnsafeCell::new([0; BATCH]));
+
+/// The VMA being patched, whether it is currently made writable, and how
+/// many sites wait in [`PENDING`].  Lives only under the lock.
 struct Patcher {
     vma: Option<Vma>,
     open: bool,
+    pending: usize,
 }
 
 impl Patcher {
+    /// Queues `site` (analysed, in the table, its window open) for the
+    /// batch write.
+    fn defer(&mut self, site: u64) {
+        if self.pending == BATCH {
+            self.flush();
+        }
+        // SAFETY: the lock is held (Patcher only exists under it).
+        let all: &mut [u64; BATCH] = unsafe { &mut *PENDING.0.get() };
+        all[self.pending] = site;
+        self.pending += 1;
+    }
+    /// Writes the queued sites (the window is still open).
+    fn flush(&mut self) {
+        // SAFETY: the lock is held (Patcher only exists under it).
+        let all: &[u64; BATCH] = unsafe { &*PENDING.0.get() };
+        let sites = &all[..self.pending];
+        crate::xmc::poke(sites, [0xff, 0xd0]);
+        self.pending = 0;
+    }
     /// The VMA holding `site` (the cached one if it still covers it).
     fn vma_for(&mut self, site: u64) -> Result<Vma, Refusal> {
         if let Some(v) = self.vma.filter(|v| v.start <= site && site + 2 <= v.end) {
@@ -566,8 +595,10 @@ impl Patcher {
         self.open = true;
         Ok(())
     }
-    /// Gives the current VMA back exactly its protection.
+    /// Writes the queued sites, then gives the current VMA back exactly
+    /// its protection.
     fn close(&mut self) {
+        self.flush();
         if let (true, Some(v)) = (self.open, self.vma) {
             sys(
                 NR_MPROTECT,
@@ -673,8 +704,9 @@ fn attempt(site: u64, p: &mut Patcher) -> Result<bool, Refusal> {
     }
     // The mapping is writable now (or was already) and the two bytes do
     // not cross a cache line: ff d0 = call *%rax, with the int3 protocol
-    // (xmc.rs) or one atomic 2-byte store.
-    crate::xmc::poke(site, [0xff, 0xd0]);
+    // (xmc.rs) or one atomic 2-byte store, for the batch of sites of this
+    // window when it closes.
+    p.defer(site);
     Ok(true)
 }
 
@@ -689,6 +721,7 @@ fn rewrite_sorted(sites: &[u64]) -> usize {
     let mut p = Patcher {
         vma: None,
         open: false,
+        pending: 0,
     };
     let mut n = 0;
     for &site in sites {
@@ -1225,9 +1258,9 @@ mod tests {
     /// Issue 21 item 9: `threads` threads run the 128 stubs of `p` (each
     /// `mov $39,%eax; <site>; ret`, 16 bytes apart) round and round while
     /// this thread pokes every site from `syscall` to `nop; nop` with
-    /// `method`'s protocol.  Every call must return getpid() before and 39
+    /// `method`'s protocol, `batch` sites at a time (as eager mode).  Every call must return getpid() before and 39
     /// after; returns the int3 traps taken.
-    fn poke_under_execution(method: crate::xmc::Method, threads: usize) -> u64 {
+    fn poke_under_execution(method: crate::xmc::Method, threads: usize, batch: usize) -> u64 {
         use crate::xmc;
         use std::sync::atomic::AtomicBool;
         use std::sync::Arc;
@@ -1274,12 +1307,13 @@ mod tests {
         }
         with_signals_blocked(|| {
             let _lock = Locked::new().expect("lock");
-            for i in 0..N {
-                // Every 8th poke waits at its int3 until a runner traps on
-                // it (the others race naturally): the trap path runs
-                // however the scheduler places the threads.
+            for i in (0..N).step_by(batch) {
+                // Every 8th site's poke waits at its int3 until a runner
+                // traps on it (the others race naturally): the trap path
+                // runs however the scheduler places the threads.
                 xmc::tests::HOLD.store(i % 8 == 0, Ordering::SeqCst);
-                xmc::poke(p + i * 16 + 5, [0x90, 0x90]);
+                let sites: Vec<u64> = (i..i + batch as u64).map(|j| p + j * 16 + 5).collect();
+                xmc::poke(&sites, [0x90, 0x90]);
                 // Give the runners time to reach the next site.
                 sys(NR_SCHED_YIELD, [0; 6]);
             }
@@ -1326,11 +1360,16 @@ mod tests {
             eprintln!("membarrier(SYNC_CORE) unavailable here: mprotect only");
         }
         for &m in &methods {
-            let before = xmc::STATS[m as usize].load(Ordering::Relaxed);
-            let traps = poke_under_execution(m, 3);
-            eprintln!("xmc {m:?}: {traps} int3 traps while poking 128 sites");
-            assert!(traps >= 16, "{m:?}: only {traps} int3 traps (16 held)");
-            assert!(xmc::STATS[m as usize].load(Ordering::Relaxed) >= before + 128);
+            for (batch, held) in [(1, 16), (16, 8)] {
+                let before = xmc::STATS[m as usize].load(Ordering::Relaxed);
+                let traps = poke_under_execution(m, 3, batch);
+                eprintln!("xmc {m:?}: {traps} int3 traps while poking 128 sites {batch} at a time");
+                assert!(
+                    traps >= held,
+                    "{m:?}: only {traps} int3 traps ({held} held)"
+                );
+                assert!(xmc::STATS[m as usize].load(Ordering::Relaxed) >= before + 128);
+            }
         }
         // The cost of one rewrite (analysis, mprotect window, store) with
         // each method, on fresh RX pages (printed: the report quotes it).

@@ -18,7 +18,7 @@
 //! A thread that reaches the site in between executes the `int3` and gets
 //! a SIGTRAP (`si_code` `SI_KERNEL`, rip = site + 1).  The library's
 //! SIGTRAP handler ([`shl_on_sigtrap`]) recognises a site that is being
-//! patched ([`PATCHING`]) or already rewritten (`patch::is_site`: a site
+//! patched (the batch being patched) or already rewritten (`patch::is_site`: a site
 //! enters the table before its first byte changes), waits until the patch
 //! is complete (the patcher holds the patch lock with every signal
 //! blocked, and never waits for a thread in this handler: it only makes
@@ -89,7 +89,7 @@
 //! own breakpoints are its `int3`s: they never reach the handler.  A
 //! tracer that reads the code in between sees cc 05 or cc d0.
 
-use core::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use crate::entry::{self, sys};
 use crate::patch;
@@ -139,9 +139,19 @@ static METHOD: AtomicU8 = AtomicU8::new(Method::Unset as u8);
 /// The page [`Method::Mprotect`] write-protects.
 static SYNC_PAGE: AtomicU64 = AtomicU64::new(0);
 
-/// The site whose bytes are being changed (0: none).  Set and cleared by
-/// the patcher, under the patch lock.
-pub static PATCHING: AtomicU64 = AtomicU64::new(0);
+/// The sites whose bytes are being changed: a batch from `PATCH_LO` to
+/// `PATCH_HI` (inclusive) while `PATCH_BUSY`.  Set and cleared by the
+/// patcher, under the patch lock; the range does not change while busy.
+static PATCH_LO: AtomicU64 = AtomicU64::new(0);
+static PATCH_HI: AtomicU64 = AtomicU64::new(0);
+static PATCH_BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Whether `site` may be in the batch being patched now.  (A handler that
+/// read a later batch's range only waits for that batch too: harmless.)
+fn patching(site: u64) -> bool {
+    PATCH_BUSY.load(Ordering::SeqCst)
+        && (PATCH_LO.load(Ordering::SeqCst)..=PATCH_HI.load(Ordering::SeqCst)).contains(&site)
+}
 
 /// Statistics: int3 traps taken at sites being patched, then rewrites
 /// synchronised by membarrier, by mprotect, and made as a plain store.
@@ -272,40 +282,54 @@ fn store_byte(addr: u64, b: u8) {
     unsafe { (addr as *mut u8).write_volatile(b) };
 }
 
-/// Writes the two bytes `new` at `site` (currently two bytes of one
-/// instruction, not crossing a cache line, in a writable mapping), with
-/// the int3 protocol when it is on, else with one 2-byte store.  Under
-/// the patch lock, with every signal blocked; `site` must already be in
-/// the site table (the SIGTRAP handler checks it).
-pub fn poke(site: u64, new: [u8; 2]) {
+/// Writes the two bytes `new` at each of `sites` (sorted; each two bytes
+/// of one instruction, not crossing a cache line, in a writable mapping),
+/// with the int3 protocol when it is on (three syncs for the whole batch,
+/// as `text_poke_bp_batch`), else with one 2-byte store each.  Under the
+/// patch lock, with every signal blocked but SIGTRAP; the sites must
+/// already be in the site table (the SIGTRAP handler checks it).
+pub fn poke(sites: &[u64], new: [u8; 2]) {
+    let (Some(&lo), Some(&hi)) = (sites.first(), sites.last()) else {
+        return;
+    };
     let m = method();
     if !on() {
         let v = u16::from_le_bytes(new);
-        // SAFETY: the mapping is writable and the two bytes do not cross
-        // a cache line: one atomic 2-byte store.
-        unsafe {
-            core::arch::asm!("movw {1:x}, ({0})", in(reg) site, in(reg) v,
-                             options(att_syntax, nostack));
+        for &site in sites {
+            // SAFETY: the mapping is writable and the two bytes do not
+            // cross a cache line: one atomic 2-byte store.
+            unsafe {
+                core::arch::asm!("movw {1:x}, ({0})", in(reg) site, in(reg) v,
+                                 options(att_syntax, nostack));
+            }
         }
-        STATS[Method::Plain as usize].fetch_add(1, Ordering::Relaxed);
+        STATS[Method::Plain as usize].fetch_add(sites.len() as u64, Ordering::Relaxed);
         return;
     }
-    PATCHING.store(site, Ordering::SeqCst);
-    store_byte(site, 0xcc);
+    PATCH_LO.store(lo, Ordering::SeqCst);
+    PATCH_HI.store(hi, Ordering::SeqCst);
+    PATCH_BUSY.store(true, Ordering::SeqCst);
+    for &site in sites {
+        store_byte(site, 0xcc);
+    }
     let mut ok = sync(m);
     #[cfg(test)]
     tests::hold();
-    store_byte(site + 1, new[1]);
+    for &site in sites {
+        store_byte(site + 1, new[1]);
+    }
     ok &= sync(m);
-    store_byte(site, new[0]);
+    for &site in sites {
+        store_byte(site, new[0]);
+    }
     ok &= sync(m);
-    PATCHING.store(0, Ordering::SeqCst);
+    PATCH_BUSY.store(false, Ordering::SeqCst);
     let i = if ok {
         m as usize
     } else {
         Method::Plain as usize
     };
-    STATS[i].fetch_add(1, Ordering::Relaxed);
+    STATS[i].fetch_add(sites.len() as u64, Ordering::Relaxed);
 }
 
 /// `struct kernel_sigaction` for rt_sigaction.
@@ -432,13 +456,13 @@ pub extern "C" fn shl_on_sigtrap(sig: i32, info: *mut u8, ctx: *mut u8) {
         STATS[0].fetch_add(1, Ordering::SeqCst);
         // The patcher runs with every signal blocked and waits for no
         // thread: it finishes.  Yield, not spin: it may need this CPU.
-        while PATCHING.load(Ordering::SeqCst) == site {
+        while patching(site) {
             sys(NR_SCHED_YIELD, [0; 6]);
         }
         g[REG_RIP] = site; // again, as call *%rax
         return;
     }
-    if code <= 0 && PATCHING.load(Ordering::SeqCst) != 0 && patch::held_by_me() {
+    if code <= 0 && PATCH_BUSY.load(Ordering::SeqCst) && patch::held_by_me() {
         // Sent by a process (kill -TRAP) and landed on the patcher's own
         // thread in the middle of a patch: a program handler run here
         // could reach the int3 this thread is about to replace and wait
@@ -464,7 +488,7 @@ const SIGMASK_OFFSET: usize = 296;
 /// site in the table that holds `cc` with no patch in progress is the
 /// program's own `int3` (a JIT that wrote new code over an old site).
 fn is_ours(site: u64) -> bool {
-    if PATCHING.load(Ordering::SeqCst) == site {
+    if patching(site) {
         return true;
     }
     if !patch::is_site(site) {
@@ -475,7 +499,7 @@ fn is_ours(site: u64) -> bool {
     // readable mapping (the patcher refuses execute-only ones); PKRU is
     // open for a page with a protection key.
     let b = unsafe { (site as *const u8).read_volatile() };
-    b != 0xcc || PATCHING.load(Ordering::SeqCst) == site
+    b != 0xcc || patching(site)
 }
 
 /// A SIGTRAP that is not the library's: the program's action, as the
