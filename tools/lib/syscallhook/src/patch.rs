@@ -1276,12 +1276,16 @@ mod tests {
         assert!(xmc::install(), "SIGTRAP handler");
         let pid = sys(NR_GETPID, [0; 6]) as u64;
         let stop = Arc::new(AtomicBool::new(false));
+        let started = Arc::new(AtomicUsize::new(0));
         let runners: Vec<_> = (0..threads)
             .map(|t| {
-                let stop = stop.clone();
+                let (stop, started) = (stop.clone(), started.clone());
                 std::thread::spawn(move || {
                     let (mut calls, mut wrong) = (0u64, 0u64);
                     while !stop.load(Ordering::Relaxed) {
+                        if calls == N {
+                            started.fetch_add(1, Ordering::SeqCst);
+                        }
                         for i in 0..N {
                             let f = p + ((i + t as u64 * 37) % N) * 16;
                             let r: u64;
@@ -1299,8 +1303,10 @@ mod tests {
                 })
             })
             .collect();
-        // Let them run first.
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Every runner has made one round before the pokes start.
+        while started.load(Ordering::SeqCst) < threads {
+            std::thread::yield_now();
+        }
         let traps = xmc::STATS[0].load(Ordering::Relaxed);
         for i in 0..N {
             assert!(mark_site(p + i * 16 + 5));
@@ -1372,22 +1378,35 @@ mod tests {
             }
         }
         // The cost of one rewrite (analysis, mprotect window, store) with
-        // each method, on fresh RX pages (printed: the report quotes it).
+        // each method, on fresh RX pages of 64 sites: the best of three
+        // interleaved rounds (printed: the report quotes it).
+        let mut best = [u128::MAX; 4];
+        for _ in 0..3 {
+            for m in [Method::Plain, Method::Mprotect, Method::Membarrier] {
+                if xmc::choose(Some(m)) != m {
+                    continue;
+                }
+                let mut code = [0xccu8; 64 * 16];
+                for f in 0..64 {
+                    code[f * 16..f * 16 + 8].copy_from_slice(&GETPID);
+                }
+                let p = jit(&code, 0, 5);
+                let t = std::time::Instant::now();
+                for f in 0..64 {
+                    assert!(with_signals_blocked(|| rewrite(p + f * 16 + 5)));
+                }
+                best[m as usize] = best[m as usize].min(t.elapsed().as_nanos() / 64);
+                let args = [p, 4096, 0, 0, 0, 0];
+                mapping_call(11, &args, || sys(11, args.map(|x| x as i64)));
+            }
+        }
         for m in [Method::Plain, Method::Mprotect, Method::Membarrier] {
-            if xmc::choose(Some(m)) != m {
-                continue;
+            if best[m as usize] != u128::MAX {
+                eprintln!(
+                    "xmc cost: one lazy rewrite with {m:?}: {} ns",
+                    best[m as usize]
+                );
             }
-            let mut code = [0xccu8; 64 * 16];
-            for f in 0..64 {
-                code[f * 16..f * 16 + 8].copy_from_slice(&GETPID);
-            }
-            let p = jit(&code, 0, 5);
-            let t = std::time::Instant::now();
-            for f in 0..64 {
-                assert!(with_signals_blocked(|| rewrite(p + f * 16 + 5)));
-            }
-            let ns = t.elapsed().as_nanos() / 64;
-            eprintln!("xmc cost: one lazy rewrite with {m:?}: {ns} ns");
         }
         xmc::choose(None);
     }
