@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ENTRY probe (issue 21, item 9): sites rewritten while other threads
- * execute them. A JIT page holds 256 functions "mov $39,%eax; syscall;
+ * execute them. A JIT page holds 128 functions "mov $39,%eax; syscall;
  * ret" (getpid, 16 bytes apart); THREADS threads call all of them, each
  * in its own order, for ROUNDS rounds, while the library rewrites them
  * lazily (the first thread to reach a site takes the SIGSYS and patches
@@ -28,7 +28,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define SITES 256
+#define SITES 128
 #define THREADS 4
 #define ROUNDS 200
 
