@@ -18,14 +18,16 @@
 //! A thread that reaches the site in between executes the `int3` and gets
 //! a SIGTRAP (`si_code` `SI_KERNEL`, rip = site + 1).  The library's
 //! SIGTRAP handler ([`shl_on_sigtrap`]) recognises a site that is being
-//! patched (the batch being patched) or already rewritten (`patch::is_site`: a site
-//! enters the table before its first byte changes), waits until the patch
-//! is complete (the patcher holds the patch lock with every signal
-//! blocked, and never waits for a thread in this handler: it only makes
-//! `membarrier`/`mprotect` calls, which interrupt or wait for no user
-//! code), points rip back at the site and returns: the site runs again,
-//! now as `call *%rax`.  The return is an `rt_sigreturn`, i.e. `IRET`,
-//! which is serializing.
+//! patched (in the batch being patched) or already rewritten
+//! (`patch::is_site`: a site enters the table before its first byte
+//! changes), waits until the patch is complete (the patcher holds the
+//! patch lock with every signal but SIGTRAP blocked, defers a `kill
+//! -TRAP` that lands on its own thread, and never waits for a thread in
+//! this handler: it only makes `membarrier`/`mprotect` calls, which
+//! interrupt or wait for no user code), points rip back at the site and
+//! returns: the site runs again, now as `call *%rax`.  The waiting thread
+//! was running while the patcher's last sync ran, so its CPU took it;
+//! the return is an `rt_sigreturn` besides (normally an `IRET`).
 //!
 //! **Sync.**  `membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE)`
 //! (registered once at load; again if a fork child finds its mm not
