@@ -6,7 +6,8 @@
 //! (seccomp `SECCOMP_RET_TRAP`, `kill -SYS`) go to the program's own
 //! SIGSYS action, which the library keeps (see `dispatch::protect_sigsys`).
 //!
-//! The handler runs with every signal blocked (`sa_mask` full), so a
+//! The handler runs with every signal blocked (`sa_mask` full; all but
+//! SIGTRAP while the int3 protocol is on, see `xmc.rs`), so a
 //! nested signal cannot reach a not-yet-rewritten site while the patcher
 //! holds its lock. It allocates nothing and takes no lock but the
 //! patcher's. Its Rust part runs on the thread's hook stack
@@ -124,7 +125,9 @@ pub fn install() -> Result<(), &'static str> {
         entry::shl_sigsys_entry as *const () as u64,
         SA_SIGINFO | SA_RESTORER | onstack,
         entry::shl_restorer as *const () as u64,
-        !0,
+        // Every signal but SIGTRAP when the int3 protocol is on: the
+        // callbacks run here may reach a site another thread is patching.
+        !(crate::xmc::protected_bits() & crate::xmc::SIGTRAP_BIT),
     ];
     for (slot, v) in shl_sigsys_action.iter().zip(sa) {
         slot.store(v, Ordering::Relaxed);
@@ -343,7 +346,7 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
     if flags & SA_NODEFER == 0 {
         m |= 1 << (sig - 1);
     }
-    m &= !SIGSYS_BIT;
+    m &= !crate::xmc::protected_bits(); // SIGSYS, and SIGTRAP (xmc.rs)
     sys(
         NR_RT_SIGPROCMASK,
         [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0],
