@@ -16,7 +16,7 @@
 #include <linux/pkeys.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
-#include <asm/cacheflush.h>
+#include <linux/cacheflush.h>
 #include <asm/cpufeature.h>
 
 #include "helpers.h"
