@@ -17,7 +17,7 @@
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
 #include <linux/cacheflush.h>
-#include <asm/cpufeature.h>
+#include <linux/cpufeature.h>
 
 #include "helpers.h"
 
