@@ -16,8 +16,8 @@
 #include <linux/pkeys.h>
 #include <linux/uaccess.h>
 #include <linux/user_namespace.h>
-#include <asm/cacheflush.h>
-#include <asm/cpufeature.h>
+#include <linux/cacheflush.h>
+#include <linux/cpufeature.h>
 
 #include "helpers.h"
 

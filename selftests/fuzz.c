@@ -49,7 +49,6 @@ static void zp_hook(void)
 #define OPS_PER_EPISODE 300
 #define LOG_OPS 4096
 
-
 struct state {
 	int fds[NFD];
 	void *maps[NMAP];

@@ -1137,8 +1137,8 @@ TEST(pool_new_with_refused_registers_is_eopnotsupp)
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		EXPECT_EQ(NULL, trampfd_pool_new(bad[i].code, bad[i].data)) TH_LOG("%u", i);
-		EXPECT_EQ(EOPNOTSUPP, errno) TH_LOG("pair %u: %u, %u", i, bad[i].code,
-						     bad[i].data);
+		EXPECT_EQ(EOPNOTSUPP, errno)
+			TH_LOG("pair %u: %u, %u", i, bad[i].code, bad[i].data);
 	}
 }
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Module life cycle: load, device node, debugfs counters, modinfo,
- * parameters (the per-user limit), unload refused while in use, reload.  Runs as root in the test guest; the module file is
+ * parameters (the per-user limit), unload refused while in use, reload.
+ * Runs as root in the test guest; the module file is
  * $TRAMPFD_KO (default /mod/trampfd.ko).  Leaves the module loaded.
  */
 #define _GNU_SOURCE
@@ -86,11 +87,17 @@ TEST(device_node_is_a_misc_char_device)
 	ASSERT_EQ(0, close(fd));
 }
 
+/* Entries the module's .modinfo must have, as modinfo prints them. */
+#define MODINFO_DESCRIPTION \
+	"description=Kernel-generated executable trampolines (/dev/trampfd)"
+#define MODINFO_PARM \
+	"parm=max_user_trampfds:Maximum number of live trampfds of one user (EMFILE beyond)"
+
 /* The .modinfo section holds NUL-terminated "key=value" strings. */
 static int has_modinfo(const char *buf, size_t len, const char *entry)
 {
 	/* With its terminating NUL, so a prefix does not match. */
-	return memmem(buf, len, entry, strlen(entry) + 1) != NULL;
+	return !!memmem(buf, len, entry, strlen(entry) + 1);
 }
 
 TEST(modinfo_describes_the_module)
@@ -107,12 +114,10 @@ TEST(modinfo_describes_the_module)
 	ASSERT_GT(sizeof(buf), len);
 	EXPECT_TRUE(has_modinfo(buf, len, "license=GPL"));
 	EXPECT_TRUE(has_modinfo(buf, len, "name=trampfd"));
-	EXPECT_TRUE(has_modinfo(buf, len,
-		"description=Kernel-generated executable trampolines (/dev/trampfd)"));
+	EXPECT_TRUE(has_modinfo(buf, len, MODINFO_DESCRIPTION));
 	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=max_user_trampfds:u32"));
 	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=zpoline_gid:u32"));
-	EXPECT_TRUE(has_modinfo(buf, len,
-		"parm=max_user_trampfds:Maximum number of live trampfds of one user (EMFILE beyond)"));
+	EXPECT_TRUE(has_modinfo(buf, len, MODINFO_PARM));
 	/* The system-wide pool is gone. */
 	EXPECT_FALSE(has_modinfo(buf, len, "parmtype=max_trampfds:u32"));
 	/* And a negative control: the scanner does not match anything. */

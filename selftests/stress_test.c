@@ -54,7 +54,6 @@ static long counter(const char *name)
 	return tfd_counter(name);
 }
 
-
 struct worker {
 	long iters;
 	unsigned int seed;

@@ -56,7 +56,8 @@ static int call_ok(void *page, int x, long k, long data)
 {
 	fn8 f = (fn8)((char *)page + x * SLOT);
 
-	seen_data = seen_target = -1;
+	seen_data = -1;
+	seen_target = -1;
 	if (f(1, 2, 3, 4, 5, 6, 7, 8) != CHECKSUM)
 		return 1;
 	return !(seen_target == k && seen_data == data);
@@ -750,7 +751,8 @@ TEST_F(tfd, refused_mmaps_leave_the_fd_configured_and_mappable)
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE, self->fd, 0));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_SHARED, self->fd, 0));
 	EXPECT_EQ(MAP_FAILED, mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, PAGE));
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
 	EXPECT_STREQ("configured", tfd_state(self->fd, s, sizeof(s)));
 	p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -807,7 +809,8 @@ TEST_F(tfd, mmap_at_wrong_offset_is_einval)
 TEST_F(tfd, mmap_longer_than_a_page_is_einval)
 {
 	configure(self);
-	EXPECT_EQ(MAP_FAILED, mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
+	EXPECT_EQ(MAP_FAILED,
+		  mmap(NULL, 2 * PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, self->fd, 0));
 	EXPECT_EQ(EINVAL, errno);
 }
 

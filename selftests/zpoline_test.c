@@ -28,7 +28,6 @@
 /* The group the userns test loads the module with (zpoline_gid). */
 #define ZP_GID 4242
 
-
 /*
  * What a rewritten `syscall` does: call *%rax.  The 128-byte step over the
  * red zone keeps the compiler's red-zone data intact (a rewritten site in
@@ -126,7 +125,7 @@ static int cmdline_has(const char *s)
 	if (!fgets(line, sizeof(line), f))
 		line[0] = 0;
 	fclose(f);
-	return strstr(line, s) != NULL;
+	return !!strstr(line, s);
 }
 
 static int write_file(const char *path, const char *text)
@@ -261,8 +260,12 @@ static int cell_is(const unsigned char *p, int b0, int b1)
 TEST_F(zp, page_bytes_are_cells_stations_tail_and_stub)
 {
 	static const unsigned char nop_tail[6] = { 0x66, 0x66, 0x66, 0x66, 0x66, 0x90 };
-	static const unsigned char station_e[8] = { 0xe9, 0x4b, 0x07, 0x00, 0x00, 0x48, 0xeb, 0x48 };
-	static const unsigned char station_q[8] = { 0xe9, 0x4a, 0x06, 0x00, 0x00, 0x48, 0xeb, 0x48 };
+	static const unsigned char station_e[8] = {
+		0xe9, 0x4b, 0x07, 0x00, 0x00, 0x48, 0xeb, 0x48
+	};
+	static const unsigned char station_q[8] = {
+		0xe9, 0x4a, 0x06, 0x00, 0x00, 0x48, 0xeb, 0x48
+	};
 	static const unsigned char stub_head[6] = { 0x48, 0x8b, 0x0c, 0x24, 0x49, 0xbb };
 	unsigned char page[4096];
 	struct zpoline_cfg cfg;
@@ -356,7 +359,8 @@ TEST_F(zp, every_offset_reaches_the_hook_or_is_a_documented_hole)
 		unsigned long block[16];
 
 		for (i = 0; i < 16; i++)
-			block[i] = 0x5a5a000000000000UL ^ ((unsigned long)i << 40) ^ (off * 0x10001);
+			block[i] = 0x5a5a000000000000UL ^ ((unsigned long)i << 40) ^
+				   (off * 0x10001);
 		block[0] = off;
 		block[15] = 0x2 | (ZP_FLAGS & (off * 0x9e3779b9UL));
 		memset(zp_fp_seen, 0, sizeof(zp_fp_seen));
@@ -380,7 +384,8 @@ TEST_F(zp, every_offset_reaches_the_hook_or_is_a_documented_hole)
 		for (i = 0; i < 15; i++) {
 			if (i == 2 || i == 10)	/* rcx, r11 */
 				continue;
-			ASSERT_EQ(block[i], zp_fp_seen[i]) TH_LOG("offset %lu: register %d", off, i);
+			ASSERT_EQ(block[i], zp_fp_seen[i])
+				TH_LOG("offset %lu: register %d", off, i);
 		}
 		ASSERT_EQ(zp_fp_seen[17], zp_fp_seen[2]) TH_LOG("offset %lu: rcx", off);
 		ASSERT_EQ((uintptr_t)zp_fp_land, zp_fp_seen[10]) TH_LOG("offset %lu: r11", off);
