@@ -42,6 +42,22 @@
 #ifndef _TRAMPFD_LIB_H
 #define _TRAMPFD_LIB_H
 
+/*
+ * The register numbers (TRAMPFD_<ARCH>_*) for trampfd_pool_new().  make
+ * install puts the UAPI header next to this one as trampfd/linux/trampfd.h
+ * (INCLUDEDIR/linux belongs to the kernel's headers package); in the source
+ * tree it is include/uapi/linux/trampfd.h.
+ */
+#if defined(__has_include)
+#if __has_include("trampfd/linux/trampfd.h")
+#include "trampfd/linux/trampfd.h"
+#else
+#include <linux/trampfd.h>
+#endif
+#else
+#include <linux/trampfd.h>
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
