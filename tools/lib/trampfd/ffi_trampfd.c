@@ -483,18 +483,37 @@ static int transient(int e)
 }
 
 /*
+ * The fork handlers, registered before init_lock is first taken (a fork
+ * while another thread sets trampfd up must not leave it held in the child)
+ * and after libtrampfd's own: prepare handlers run in the reverse order of
+ * registration, and init_lock is taken before libtrampfd's locks (the pool
+ * is created under it), so ours must run first.  The lookup of NULL makes
+ * libtrampfd register its handlers (and fails with ENOENT).
+ */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void register_atfork(void)
+{
+	int e = errno;
+
+	trampfd_closure_lookup(NULL);
+	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
+	errno = e;
+}
+
+/*
  * The pool, set up at the first allocation that finds trampfd usable; NULL
  * (libffi's own closures) if it is not.  A transient failure is retried at
  * the next call, any other one turns trampfd off for the process.
  */
 static struct trampfd_pool *get_pool(void)
 {
-	static int atfork_done;
 	struct trampfd_pool *p = __atomic_load_n(&pool, __ATOMIC_ACQUIRE);
 	const char *env;
 
 	if (p || __atomic_load_n(&off, __ATOMIC_ACQUIRE))
 		return p;
+	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&init_lock);
 	p = pool;
 	if (p || off)
@@ -516,10 +535,6 @@ static struct trampfd_pool *get_pool(void)
 			__atomic_store_n(&off, 1, __ATOMIC_RELEASE);
 		errno = e;
 		goto out;
-	}
-	if (!atfork_done) {
-		pthread_atfork(atfork_prepare, atfork_release, atfork_release);
-		atfork_done = 1;
 	}
 	arena_map(&small);
 	arena_map(&big);
