@@ -24,7 +24,9 @@
  *
  * Where trampfds come from, in this order: the fd given to
  * trampfd_use_fd(), the fd number in the environment variable TRAMPFD_FD
- * (read at each allocation until a factory exists), or
+ * (read with secure_getenv() at each allocation until a factory exists, so
+ * a set-user-ID program ignores it; a value that names no trampfd, such as
+ * an environment inherited without its fd, is ignored too), or
  * open("/dev/trampfd").  That first trampfd is kept as a factory (one the
  * library opened itself is close-on-exec; a given one is used as it is):
  * further pages are made with ioctl(TRAMPFD_IOC_CREATE) on it, so a process
@@ -34,10 +36,11 @@
  * Every function that can fail returns NULL (or -1) with errno set and
  * leaves the library as it was: ENOENT/ENODEV without the device, EMFILE
  * or ENFILE at an fd limit (EMFILE also at the module's per-user limit,
- * max_user_trampfds), EPERM if /dev is mounted noexec, EAGAIN or ENOMEM when the RLIMIT_MEMLOCK charge
- * or the page allocation fails, EINVAL for a bad argument, EBADF for a
- * TRAMPFD_FD that is not a trampfd.  Nothing ever falls back to
- * writable+executable memory, and nothing aborts.
+ * max_user_trampfds), EPERM if /dev is mounted noexec, EAGAIN or ENOMEM
+ * when the RLIMIT_MEMLOCK charge or the page allocation fails, EINVAL for a
+ * bad argument.  Nothing ever falls back to writable+executable memory, and
+ * nothing aborts.  The library's own bookkeeping (handles, code and data
+ * tables) lives on pages of its own, not on the malloc heap.
  */
 #ifndef _TRAMPFD_LIB_H
 #define _TRAMPFD_LIB_H
