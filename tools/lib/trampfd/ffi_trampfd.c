@@ -12,7 +12,7 @@
  * executed; the code address handed to the program is a trampfd slot whose
  * data entry is the closure pointer, delivered in the register libffi's
  * closure entry reads it from (x86-64 r10, arm64 x17 with the branch through
- * x16, riscv64 t1), and whose code entry is
+ * x16, riscv64 t1 with the jump through t2), and whose code entry is
  * libffi's own entry for the cif.
  *
  * libffi keeps that entry private (a hidden symbol), but a normal
@@ -119,8 +119,12 @@ static const unsigned char tramp_template[] = {
 	0x13, 0x00, 0x00, 0x00,			/* nop */
 };
 #define ENTRY_OFFSET 16
-/* t3, not t2: t2 is the landing-pad label register of Zicfilp. */
-#define CODE_REG TRAMPFD_RISCV64_T3
+/*
+ * t2, as libffi's own trampoline: under Zicfilp a jump through t2 is a
+ * software-guarded branch that needs no landing pad at the target, and
+ * libffi's ffi_closure_asm has none (3.4.4 to 3.8.0).
+ */
+#define CODE_REG TRAMPFD_RISCV64_T2
 #define DATA_REG TRAMPFD_RISCV64_T1		/* closure in t1 */
 #else
 #error "libtrampfd-ffi: unsupported architecture"
