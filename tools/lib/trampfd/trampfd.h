@@ -89,8 +89,12 @@ void *trampfd_closure_alloc(const void *code, const void *data,
  * @code: new target (NULL: a call faults at address 0)
  * @data: new data value
  *
- * The data entry is stored before the code entry; a call that runs
- * concurrently with the update may see the old code with the new data.
+ * The data entry is stored before the code entry (release stores), and
+ * every slot loads the code entry first and its data entry after it, in
+ * that order on every architecture (x86-64: loads are not reordered;
+ * arm64: the code load is a load-acquire; riscv64: a fence r,r between
+ * them).  So a call that runs concurrently with the update may see the old
+ * code with the new data, never the new code with the old data.
  * Lock-free; calling it concurrently with trampfd_closure_free() of the
  * same closure is a bug of the caller.
  *
