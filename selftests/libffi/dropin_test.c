@@ -17,7 +17,9 @@
  * - ffi_closure_alloc(size, NULL) is NULL, as in stock libffi;
  * - a second ffi_closure_free() of a closure aborts with a message;
  * - an fd limit at the first allocation gives that closure from libffi,
- *   and the next allocation after the limit is lifted is on trampfd.
+ *   and the next allocation after the limit is lifted is on trampfd;
+ * - preparing a closure on the program's own memory sets nothing up (no
+ *   /dev/trampfd opened: it is libffi's business alone).
  *
  * Built twice (scripts/check-ffi-dropin): against libffi.so.8 with the
  * preload, and statically wrapped (-Wl,--wrap, libtrampfd-ffi.a, libffi.a).
@@ -354,6 +356,35 @@ TEST(fd_limit_at_the_first_alloc_is_not_remembered)
 	EXPECT_TRUE(on_trampfd_page((void *)f2));
 	ffi_closure_free(c2);
 	ffi_closure_free(c1);
+}
+
+/* Open fds of this process (/proc/self/fd, less the directory's own). */
+static int count_fds(void)
+{
+	int n = 0;
+	char path[64];
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+TEST(prep_on_the_programs_own_memory_sets_nothing_up)
+{
+	ffi_closure *own = calloc(1, sizeof(*own));
+	int fds;
+
+	ASSERT_NE(NULL, own);
+	pthread_once(&cif_once, prep_cif);
+	ASSERT_EQ(0, (int)cif_status);
+	fds = count_fds();
+	/* Never called: the memory is not executable. */
+	EXPECT_EQ(0, (int)ffi_prep_closure_loc(own, &cif, add_handler, NULL, own));
+	EXPECT_EQ(fds, count_fds());
+	free(own);
 }
 
 TEST_HARNESS_MAIN
