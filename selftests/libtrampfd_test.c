@@ -297,6 +297,51 @@ static long trampfd_rss_kb(const void *addr)
 	return kb;
 }
 
+/* Offset in a slot of its &code_table[X] literal (the kernel's encoding). */
+#if defined(__x86_64__)
+#define CODE_LITERAL 2
+#elif defined(__aarch64__)
+#define CODE_LITERAL 24
+#else
+#define CODE_LITERAL 32
+#endif
+
+/* The /proc/self/maps line of the mapping that holds @addr, in @line. */
+static int mapping_of(uintptr_t addr, char *line, size_t len)
+{
+	uintptr_t lo, hi;
+	FILE *f = open_maps();
+	int found = 0;
+
+	while (f && !found && fgets(line, len, f))
+		found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST(code_table_is_on_pages_of_its_own_not_the_malloc_heap)
+{
+	struct trampfd_closure *h;
+	char table_map[512], heap_map[512];
+	uint64_t table;
+	void *small = malloc(64);
+	void *f = alloc_ret(3, &h);
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, small);
+	/* The slot's literal is the address of its code table entry. */
+	memcpy(&table, (char *)f + CODE_LITERAL, sizeof(table));
+	ASSERT_TRUE(mapping_of((uintptr_t)table, table_map, sizeof(table_map)));
+	ASSERT_TRUE(mapping_of((uintptr_t)small, heap_map, sizeof(heap_map)));
+	TH_LOG("code table %#lx in %s", (unsigned long)table, table_map);
+	EXPECT_EQ(NULL, strstr(table_map, "[heap]"));
+	/* Not in the mapping malloc serves small blocks from either. */
+	EXPECT_NE(0, strcmp(table_map, heap_map));
+	free(small);
+	trampfd_closure_free(h);
+}
+
 TEST(the_page_is_filled_at_allocation_not_at_the_first_call)
 {
 	struct trampfd_closure *h;

@@ -19,7 +19,9 @@
  * - an fd limit at the first allocation gives that closure from libffi,
  *   and the next allocation after the limit is lifted is on trampfd;
  * - preparing a closure on the program's own memory sets nothing up (no
- *   /dev/trampfd opened: it is libffi's business alone).
+ *   /dev/trampfd opened: it is libffi's business alone);
+ * - an overflow of one closure object into the next reaches no handle:
+ *   both still free, and the next closure works.
  *
  * Built twice (scripts/check-ffi-dropin): against libffi.so.8 with the
  * preload, and statically wrapped (-Wl,--wrap, libtrampfd-ffi.a, libffi.a).
@@ -385,6 +387,32 @@ TEST(prep_on_the_programs_own_memory_sets_nothing_up)
 	EXPECT_EQ(0, (int)ffi_prep_closure_loc(own, &cif, add_handler, NULL, own));
 	EXPECT_EQ(fds, count_fds());
 	free(own);
+}
+
+TEST(overflow_of_a_closure_object_reaches_no_handle)
+{
+	fn_t f1, f2, f3;
+	ffi_closure *a = make(add_handler, 1, &f1), *b = make(add_handler, 2, &f2), *c;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(38, f1(37));
+	/*
+	 * A heap-style overflow: from the end of a's closure up to b (the next
+	 * object, or 64 bytes if b is not right after a).  The drop-in keeps
+	 * no handle or free-list link there.
+	 */
+	if ((char *)b > (char *)(a + 1) && (char *)b - (char *)(a + 1) <= 4096)
+		memset(a + 1, 0x41, (char *)b - (char *)(a + 1));
+	else
+		memset(a + 1, 0x41, 64);
+	ffi_closure_free(a);
+	ffi_closure_free(b);
+	c = make(add_handler, 5, &f3);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(42, f3(37));
+	EXPECT_TRUE(on_trampfd_page((void *)f3));
+	ffi_closure_free(c);
 }
 
 TEST_HARNESS_MAIN
