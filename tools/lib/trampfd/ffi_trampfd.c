@@ -194,6 +194,7 @@ struct arena {
 	char *base;			/* NULL: no arena */
 	struct meta *meta;
 	size_t top;			/* objects handed out at least once */
+	int tried;			/* arena_map() was called (under lock) */
 	uint32_t free_head;		/* index + 1, 0: none */
 };
 
@@ -257,9 +258,16 @@ static void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h,
 	size_t i = 0;
 
 	*h = NULL;
-	if (!a->base)
-		return NULL;
 	pthread_mutex_lock(&a->lock);
+	if (!a->base && !a->tried) {
+		/* Mapped at its first object: a size class never used costs nothing. */
+		a->tried = 1;
+		arena_map(a);
+	}
+	if (!a->base) {
+		pthread_mutex_unlock(&a->lock);
+		return NULL;
+	}
 	if (a->free_head) {
 		i = a->free_head - 1;
 		a->free_head = a->meta[i].next_free;
@@ -540,8 +548,6 @@ static struct trampfd_pool *get_pool(void)
 		errno = e;
 		goto out;
 	}
-	arena_map(&small);
-	arena_map(&big);
 	__atomic_store_n(&pool, p, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&init_lock);
@@ -595,10 +601,14 @@ static void find_xranges(void)
 
 static int in_libffi_text(const void *entry)
 {
+	static int xr_done;
 	uintptr_t a = (uintptr_t)entry;
 	int i;
 
-	pthread_once(&xr_once, find_xranges);
+	if (!__atomic_load_n(&xr_done, __ATOMIC_ACQUIRE)) {
+		pthread_once(&xr_once, find_xranges);
+		__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
+	}
 	for (i = 0; i < xr.n; i++)
 		if (a >= xr.lo[i] && a < xr.hi[i])
 			return 1;
