@@ -491,6 +491,10 @@ static int find_real(void)
 }
 #endif
 
+static void find_xranges(void);
+static pthread_once_t xr_once = PTHREAD_ONCE_INIT;
+static int xr_done;			/* find_xranges() has run */
+
 /* Whether a failure with @e may go away by itself (a later try may work). */
 static int transient(int e)
 {
@@ -551,6 +555,15 @@ static struct trampfd_pool *get_pool(void)
 		errno = e;
 		goto out;
 	}
+	/*
+	 * libffi's executable segments, found here under init_lock, which the
+	 * fork handler takes: dl_iterate_phdr holds the loader's write lock,
+	 * which a child does not get back if a fork interrupts it (seen: a
+	 * child hung in its first preparation).  Only our closures need them,
+	 * and those exist only after this.
+	 */
+	pthread_once(&xr_once, find_xranges);
+	__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&pool, p, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&init_lock);
@@ -569,7 +582,6 @@ struct xranges {
 	uintptr_t lo[MAX_X], hi[MAX_X];
 };
 static struct xranges xr;
-static pthread_once_t xr_once = PTHREAD_ONCE_INIT;
 
 static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -604,7 +616,6 @@ static void find_xranges(void)
 
 static int in_libffi_text(const void *entry)
 {
-	static int xr_done;
 	uintptr_t a = (uintptr_t)entry;
 	int i;
 
