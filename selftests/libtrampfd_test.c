@@ -3,7 +3,8 @@
  * libtrampfd tests (tools/lib/trampfd, x86-64, arm64, riscv64): closures
  * reach their target with their data, pages grow and slots are reused,
  * threads and fork, the factory fd without open() (trampfd_use_fd,
- * TRAMPFD_FD across exec under seccomp), failures that leave nothing
+ * TRAMPFD_FD across exec under seccomp; a TRAMPFD_FD that names no trampfd
+ * falls back to the device, a set-user-ID program ignores it), failures that leave nothing
  * behind (no device, RLIMIT_NOFILE, RLIMIT_MEMLOCK), custom register pairs,
  * and W^X under PR_SET_MDWE.
  *
@@ -22,9 +23,12 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
@@ -292,6 +296,51 @@ static long trampfd_rss_kb(const void *addr)
 	if (f)
 		fclose(f);
 	return kb;
+}
+
+/* Offset in a slot of its &code_table[X] literal (the kernel's encoding). */
+#if defined(__x86_64__)
+#define CODE_LITERAL 2
+#elif defined(__aarch64__)
+#define CODE_LITERAL 24
+#else
+#define CODE_LITERAL 32
+#endif
+
+/* The /proc/self/maps line of the mapping that holds @addr, in @line. */
+static int mapping_of(uintptr_t addr, char *line, size_t len)
+{
+	uintptr_t lo, hi;
+	FILE *f = open_maps();
+	int found = 0;
+
+	while (f && !found && fgets(line, len, f))
+		found = sscanf(line, "%lx-%lx", &lo, &hi) == 2 && addr >= lo && addr < hi;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+TEST(code_table_is_on_pages_of_its_own_not_the_malloc_heap)
+{
+	struct trampfd_closure *h;
+	char table_map[512], heap_map[512];
+	uint64_t table;
+	void *small = malloc(64);
+	void *f = alloc_ret(3, &h);
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, small);
+	/* The slot's literal is the address of its code table entry. */
+	memcpy(&table, (char *)f + CODE_LITERAL, sizeof(table));
+	ASSERT_TRUE(mapping_of((uintptr_t)table, table_map, sizeof(table_map)));
+	ASSERT_TRUE(mapping_of((uintptr_t)small, heap_map, sizeof(heap_map)));
+	TH_LOG("code table %#lx in %s", (unsigned long)table, table_map);
+	EXPECT_EQ(NULL, strstr(table_map, "[heap]"));
+	/* Not in the mapping malloc serves small blocks from either. */
+	EXPECT_NE(0, strcmp(table_map, heap_map));
+	free(small);
+	trampfd_closure_free(h);
 }
 
 TEST(the_page_is_filled_at_allocation_not_at_the_first_call)
@@ -901,8 +950,11 @@ static int run_env_child(const char *val, const char *mode)
 
 /*
  * The exec'd child.  "sandboxed-alloc": open() is refused, yet 3 pages of
- * closures come from TRAMPFD_FD.  "ebadf": every entry point fails with
- * EBADF and no fd or page is left behind.  Returns the exit status.
+ * closures come from TRAMPFD_FD.  "fallback": TRAMPFD_FD names no trampfd,
+ * so the library opens the device instead (one more fd, the factory) and
+ * closures work.  "secure": a set-user-ID run (AT_SECURE) whose TRAMPFD_FD
+ * names a good trampfd: it is ignored (secure_getenv), the device opened.
+ * Returns the exit status.
  */
 static int env_child(const char *mode)
 {
@@ -921,19 +973,19 @@ static int env_child(const char *mode)
 		/* (/proc/self/maps cannot be opened here.) */
 		return distinct_pages(N, f) == 3 ? 0 : 5;
 	}
-	if (!strcmp(mode, "ebadf")) {
+	if (!strcmp(mode, "fallback") || !strcmp(mode, "secure")) {
+		void *fn;
+
+		if (!strcmp(mode, "secure") && getauxval(AT_SECURE) != 1)
+			return 20;
 		fds = count_fds();
-		errno = 0;
-		if (alloc_ret(1, &h[0]) || errno != EBADF)
+		fn = alloc_ret(1, &h[0]);
+		if (!fn || ret(fn) != 1)
 			return 10;
-		errno = 0;
-		if (trampfd_available() || errno != EBADF)
+		if (!trampfd_available())
 			return 11;
-		errno = 0;
-		if (trampfd_pool_new(TFD_CODE_REG, TFD_DATA_REG) || errno != EBADF)
+		if (count_fds() != fds + 1)
 			return 12;
-		if (count_fds() != fds || tfd_maps() != 0)
-			return 13;
 		return 0;
 	}
 	return 98;
@@ -951,23 +1003,73 @@ TEST(env_fd_inherited_across_exec_under_seccomp_allocates)
 	EXPECT_EQ(0, run_env_child(val, "sandboxed-alloc"));
 }
 
-TEST(env_fd_junk_is_ebadf_without_opening_the_device)
+TEST(env_fd_junk_falls_back_to_the_device)
 {
-	EXPECT_EQ(0, run_env_child("junk", "ebadf"));
-	EXPECT_EQ(0, run_env_child("3x", "ebadf"));
-	EXPECT_EQ(0, run_env_child("-1", "ebadf"));
-	EXPECT_EQ(0, run_env_child("99999999999", "ebadf"));
+	EXPECT_EQ(0, run_env_child("junk", "fallback"));
+	EXPECT_EQ(0, run_env_child("3x", "fallback"));
+	EXPECT_EQ(0, run_env_child("-1", "fallback"));
+	EXPECT_EQ(0, run_env_child("99999999999", "fallback"));
 }
 
-TEST(env_fd_that_is_not_a_trampfd_is_ebadf)
+TEST(env_fd_that_is_not_a_trampfd_falls_back_to_the_device)
 {
 	int null = open("/dev/null", O_RDONLY);
 
 	ASSERT_LE(0, null);
 	ASSERT_EQ(0, dup2(null, 0));
-	/* fd 0 is /dev/null; fd 1000 is not open at all. */
-	EXPECT_EQ(0, run_env_child("0", "ebadf"));
-	EXPECT_EQ(0, run_env_child("1000", "ebadf"));
+	/*
+	 * fd 0 is /dev/null; fd 1000 is not open at all (an environment
+	 * inherited without its fd).
+	 */
+	EXPECT_EQ(0, run_env_child("0", "fallback"));
+	EXPECT_EQ(0, run_env_child("1000", "fallback"));
+}
+
+TEST(env_fd_is_ignored_by_a_set_user_id_program)
+{
+	static const char copy[] = "/tmp/libtrampfd_test-setuid";
+	int fd = open(TRAMPFD_DEV, O_RDWR);	/* no O_CLOEXEC: inherited */
+	struct statvfs vfs;
+	int in, out, st;
+	char val[16], buf[65536];
+	ssize_t n;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to make a set-user-ID copy");
+	ASSERT_LE(0, fd);
+	snprintf(val, sizeof(val), "%d", fd);
+	/* A set-user-ID root copy of this binary, run by uid 1000. */
+	in = open("/proc/self/exe", O_RDONLY);
+	ASSERT_LE(0, in);
+	unlink(copy);
+	out = open(copy, O_WRONLY | O_CREAT | O_EXCL, 0755);
+	ASSERT_LE(0, out);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		ASSERT_EQ(n, write(out, buf, n));
+	close(in);
+	close(out);
+	ASSERT_EQ(0, chmod(copy, 04755));
+	ASSERT_EQ(0, statvfs(copy, &vfs));
+	if (vfs.f_flag & ST_NOSUID) {
+		unlink(copy);
+		SKIP(return, "/tmp is mounted nosuid: no set-user-ID run possible");
+	}
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		char *const argv[] = { "libtrampfd_test", ENV_CHILD, "secure", NULL };
+
+		setenv("TRAMPFD_FD", val, 1);
+		if (setgroups(0, NULL) || setgid(1000) || setuid(1000))
+			_exit(97);
+		execv(copy, argv);
+		_exit(99);
+	}
+	st = wait_for(pid, 60);
+	unlink(copy);
+	ASSERT_TRUE(st != -1 && WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
 /* ---- failures leave nothing behind ---- */

@@ -59,8 +59,8 @@
 #define TFD_REG_CALLEE_SAVED	8	/* s0 */
 #define TFD_REG_UNKNOWN		32
 #define TFD_REG_DATA_ONLY	TRAMPFD_RISCV64_T0	/* "jr t0" is a return */
-#define TFD_REG_DATA_ONLY_2	TRAMPFD_RISCV64_T2	/* "jr t2" skips lpad */
-#define TFD_CODE_REGS	(0xf0000040u)	/* t1, t3 .. t6 */
+#define TFD_REG_LPAD_EXEMPT	TRAMPFD_RISCV64_T2	/* "jr t2" needs no lpad */
+#define TFD_CODE_REGS	(0xf00000c0u)	/* t1, t2, t3 .. t6 */
 #define TFD_DATA_REGS	(0xf00000e0u)	/* t0 .. t6 */
 #define TFD_FILL	0x00	/* illegal instruction */
 #else

@@ -9,7 +9,7 @@
 //! ```text
 //! off  word        instruction
 //!  0   58 00 00 d0 ldr  x16, #24      x16 = literal at off 24 (&code_table[X])
-//!  4   f9 40 02 10 ldr  x16, [x16]    x16 = code_table[X]
+//!  4   c8 df fe 10 ldar x16, [x16]    x16 = code_table[X] (load-acquire)
 //!  8   58 00 00 d1 ldr  x17, #24      x17 = literal at off 32 (&data_table[X])
 //! 12   f9 40 02 31 ldr  x17, [x17]    x17 = data_table[X]
 //! 16   d6 1f 02 00 br   x16           jump (not a call: lr is untouched)
@@ -21,6 +21,13 @@
 //!
 //! (Words are shown as the big-endian value; memory holds them
 //! little-endian.)
+//!
+//! Memory ordering. The code entry is loaded with `ldar` (load-acquire), so
+//! the data entry, loaded after it, is never older than the code entry: a
+//! writer that stores the data entry and then the code entry with release
+//! semantics (libtrampfd's `trampfd_closure_set`) is never seen as new code
+//! with old data. Plain `ldr` for both would let the second load be
+//! satisfied first.
 //!
 //! Register choice. The data register may be any of x9..x17: caller-saved
 //! temporaries (AAPCS64) that carry no argument, so every argument register,
@@ -72,6 +79,12 @@ fn ldr_indirect(rt: u32, rn: u32) -> u32 {
     0xf940_0000 | (rn << 5) | rt
 }
 
+/// `ldar xt, [xn]` (load-acquire register, 64-bit):
+/// 0xc8dffc00 | Rn << 5 | Rt.
+fn ldar(rt: u32, rn: u32) -> u32 {
+    0xc8df_fc00 | (rn << 5) | rt
+}
+
 /// `br xn`: 0xd61f0000 | Rn << 5.
 fn br(rn: u32) -> u32 {
     0xd61f_0000 | (rn << 5)
@@ -92,7 +105,8 @@ impl Encoder for Arm64 {
             // Each literal offset is relative to the instruction's own
             // address (offsets 0 and 8).
             ldr_literal(code_reg, CODE_LIT),
-            ldr_indirect(code_reg, code_reg),
+            // Acquire: the data load below is ordered after this one.
+            ldar(code_reg, code_reg),
             ldr_literal(data_reg, DATA_LIT - 8),
             ldr_indirect(data_reg, data_reg),
             br(code_reg),

@@ -10,7 +10,21 @@
  * - a call through a freed closure faults at address 0, it never runs the
  *   old handler;
  * - fork while other threads allocate and free closures: the child can
- *   allocate and call a closure (no lock inherited held).
+ *   allocate and call a closure (no lock inherited held);
+ * - raw and Java raw closures (ffi_prep_raw_closure_loc,
+ *   ffi_prep_java_raw_closure_loc) and the deprecated ffi_prep_closure()
+ *   on an ffi_closure_alloc() object work, from a trampfd slot;
+ * - ffi_closure_alloc(size, NULL) is NULL, as in stock libffi;
+ * - a second ffi_closure_free() of a closure aborts with a message;
+ * - an fd limit at the first allocation gives that closure from libffi,
+ *   and the next allocation after the limit is lifted is on trampfd;
+ * - preparing a closure on the program's own memory sets nothing up (no
+ *   /dev/trampfd opened: it is libffi's business alone);
+ * - an overflow of one closure object into the next reaches no handle:
+ *   both still free, and the next closure works.
+ *
+ * Built twice (scripts/check-ffi-dropin): against libffi.so.8 with the
+ * preload, and statically wrapped (-Wl,--wrap, libtrampfd-ffi.a, libffi.a).
  */
 #define _GNU_SOURCE
 #include <ffi.h>
@@ -20,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -193,6 +208,211 @@ TEST(fork_while_threads_allocate_and_free)
 		EXPECT_EQ(NULL, ret);
 	}
 	EXPECT_EQ(0, bad);
+}
+
+/* int f(int x) as a raw closure: x + user data, the argument in raw[0]. */
+static void raw_add(ffi_cif *c, void *ret, ffi_raw *raw, void *ud)
+{
+	*(ffi_arg *)ret = (ffi_arg)(raw[0].sint + (int)(intptr_t)ud);
+}
+
+TEST(raw_closure_runs_from_a_trampfd_slot)
+{
+	ffi_raw_closure *rc;
+	void *code = NULL;
+
+	pthread_once(&cif_once, prep_cif);
+	ASSERT_EQ(0, (int)cif_status);
+	rc = ffi_closure_alloc(sizeof(*rc), &code);
+	ASSERT_NE(NULL, rc);
+	ASSERT_EQ(0, (int)ffi_prep_raw_closure_loc(rc, &cif, raw_add, (void *)5, code));
+	EXPECT_TRUE(on_trampfd_page(code));
+	EXPECT_EQ(42, ((fn_t)code)(37));
+	ffi_closure_free(rc);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+/* The Java raw API's int argument: one ffi_java_raw word. */
+static void java_add(ffi_cif *c, void *ret, ffi_java_raw raw[], void *ud)
+{
+	*(ffi_arg *)ret = (ffi_arg)(raw[0].sint + (int)(intptr_t)ud);
+}
+
+TEST(java_raw_closure_runs_from_a_trampfd_slot)
+{
+	ffi_java_raw_closure *jc;
+	void *code = NULL;
+
+	pthread_once(&cif_once, prep_cif);
+	ASSERT_EQ(0, (int)cif_status);
+	jc = ffi_closure_alloc(sizeof(*jc), &code);
+	ASSERT_NE(NULL, jc);
+	ASSERT_EQ(0, (int)ffi_prep_java_raw_closure_loc(jc, &cif, java_add, (void *)5, code));
+	EXPECT_TRUE(on_trampfd_page(code));
+	EXPECT_EQ(42, ((fn_t)code)(37));
+	ffi_closure_free(jc);
+}
+
+TEST(deprecated_prep_closure_on_an_allocated_closure)
+{
+	void *code = NULL;
+	ffi_closure *c;
+
+	pthread_once(&cif_once, prep_cif);
+	ASSERT_EQ(0, (int)cif_status);
+	c = ffi_closure_alloc(sizeof(*c), &code);
+	ASSERT_NE(NULL, c);
+	ASSERT_EQ(0, (int)ffi_prep_closure(c, &cif, add_handler, (void *)5));
+	EXPECT_TRUE(on_trampfd_page(code));
+	EXPECT_EQ(42, ((fn_t)code)(37));
+	ffi_closure_free(c);
+}
+#pragma GCC diagnostic pop
+
+TEST(alloc_with_a_null_code_pointer_is_null)
+{
+	ffi_closure *c;
+	fn_t fn;
+
+	EXPECT_EQ(NULL, ffi_closure_alloc(sizeof(ffi_closure), NULL));
+	/* And the library still works afterwards. */
+	c = make(add_handler, 5, &fn);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(42, fn(37));
+	ffi_closure_free(c);
+}
+
+/* Run @what in a child with stderr into a pipe; its status, stderr in @buf. */
+static int child_stderr(void (*what)(void), char *buf, size_t len)
+{
+	int p[2], st = -1;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	if (pipe(p))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 2);
+		close(p[0]);
+		what();
+		_exit(0);
+	}
+	close(p[1]);
+	while (got + 1 < (ssize_t)len && (n = read(p[0], buf + got, len - 1 - got)) > 0)
+		got += n;
+	buf[got] = 0;
+	close(p[0]);
+	waitpid(pid, &st, 0);
+	return st;
+}
+
+static void free_twice(void)
+{
+	fn_t fn;
+	ffi_closure *c = make(add_handler, 5, &fn);
+
+	if (!c || fn(37) != 42)
+		_exit(3);
+	ffi_closure_free(c);
+	ffi_closure_free(c);
+}
+
+TEST(double_free_aborts_with_a_message)
+{
+	char err[512];
+	int st = child_stderr(free_twice, err, sizeof(err));
+
+	TH_LOG("child status %#x, stderr: %s", st, err);
+	ASSERT_TRUE(WIFSIGNALED(st));
+	EXPECT_EQ(SIGABRT, WTERMSIG(st));
+	EXPECT_NE(NULL, strstr(err, "double free"));
+}
+
+TEST(fd_limit_at_the_first_alloc_is_not_remembered)
+{
+	struct rlimit saved, low;
+	fn_t f1, f2;
+	ffi_closure *c1, *c2;
+	int fd;
+
+	/* No fd left: opening /dev/trampfd fails with EMFILE. */
+	fd = dup(0);
+	ASSERT_LE(0, fd);
+	close(fd);
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &saved));
+	low = saved;
+	low.rlim_cur = fd;
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &low));
+	c1 = make(add_handler, 5, &f1);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &saved));
+	/* libffi's own closure: it works, and it is not on a trampfd page. */
+	ASSERT_NE(NULL, c1);
+	EXPECT_EQ(42, f1(37));
+	EXPECT_FALSE(on_trampfd_page((void *)f1));
+	/* The limit lifted: the next closure is on trampfd. */
+	c2 = make(add_handler, 6, &f2);
+	ASSERT_NE(NULL, c2);
+	EXPECT_EQ(43, f2(37));
+	EXPECT_TRUE(on_trampfd_page((void *)f2));
+	ffi_closure_free(c2);
+	ffi_closure_free(c1);
+}
+
+/* Open fds of this process (/proc/self/fd, less the directory's own). */
+static int count_fds(void)
+{
+	int n = 0;
+	char path[64];
+	int fd;
+
+	for (fd = 0; fd < 1024; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		n += access(path, F_OK) == 0;
+	}
+	return n;
+}
+
+TEST(prep_on_the_programs_own_memory_sets_nothing_up)
+{
+	ffi_closure *own = calloc(1, sizeof(*own));
+	int fds;
+
+	ASSERT_NE(NULL, own);
+	pthread_once(&cif_once, prep_cif);
+	ASSERT_EQ(0, (int)cif_status);
+	fds = count_fds();
+	/* Never called: the memory is not executable. */
+	EXPECT_EQ(0, (int)ffi_prep_closure_loc(own, &cif, add_handler, NULL, own));
+	EXPECT_EQ(fds, count_fds());
+	free(own);
+}
+
+TEST(overflow_of_a_closure_object_reaches_no_handle)
+{
+	fn_t f1, f2, f3;
+	ffi_closure *a = make(add_handler, 1, &f1), *b = make(add_handler, 2, &f2), *c;
+
+	ASSERT_NE(NULL, a);
+	ASSERT_NE(NULL, b);
+	ASSERT_EQ(38, f1(37));
+	/*
+	 * A heap-style overflow: from the end of a's closure up to b (the next
+	 * object, or 64 bytes if b is not right after a).  The drop-in keeps
+	 * no handle or free-list link there.
+	 */
+	if ((char *)b > (char *)(a + 1) && (char *)b - (char *)(a + 1) <= 4096)
+		memset(a + 1, 0x41, (char *)b - (char *)(a + 1));
+	else
+		memset(a + 1, 0x41, 64);
+	ffi_closure_free(a);
+	ffi_closure_free(b);
+	c = make(add_handler, 5, &f3);
+	ASSERT_NE(NULL, c);
+	EXPECT_EQ(42, f3(37));
+	EXPECT_TRUE(on_trampfd_page((void *)f3));
+	ffi_closure_free(c);
 }
 
 TEST_HARNESS_MAIN

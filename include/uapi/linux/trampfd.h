@@ -140,10 +140,11 @@ struct trampfd_info {
 
 /*
  * riscv64 register numbers: TRAMPFD_RISCV64_X(n) is xn, n = 0 .. 31.
- * Accepted code registers: T1 (recommended) and T3 .. T6.  T0 and T2 are
- * refused as code register (EOPNOTSUPP): Zicfilp exempts "jr t0" (a return)
- * and "jr t2" (a software-guarded jump) from the landing-pad check, and
- * "jr t0" is also predicted as a function return.  Accepted data registers:
+ * Accepted code registers: T1 (recommended), T2 and T3 .. T6.  T0 is
+ * refused as code register (EOPNOTSUPP): "jr t0" is a return (predicted as
+ * one, and exempt from Zicfilp's landing-pad check).  "jr t2" is a
+ * software-guarded jump, also exempt: T2 is for targets without a landing
+ * pad (libffi's closure entry).  Accepted data registers:
  * T0 .. T6.  T2 (the psABI static chain register) is the recommended data
  * register; it is also the Zicfilp landing-pad label register, so a target
  * whose "lpad" has a non-zero label needs another data register (see

@@ -44,7 +44,7 @@ impl Target {
     pub fn slot_traps(self) -> &'static [usize] {
         match self {
             Target::Arm64 => &[40],
-            Target::Riscv64 => &[28, 48],
+            Target::Riscv64 => &[48],
         }
     }
 

@@ -24,7 +24,7 @@ fn disasm(bytes: &[u8], ip: u64) -> Vec<String> {
 }
 
 #[test]
-fn slot_decodes_to_load_load_load_load_br_for_every_register_pair() {
+fn slot_decodes_to_load_load_acquire_load_load_br_for_every_register_pair() {
     for c in [X16, X17] {
         for d in X9..=X17 {
             if c == d {
@@ -35,7 +35,7 @@ fn slot_decodes_to_load_load_load_load_br_for_every_register_pair() {
             let got = disasm(&slot[..20], 0x1000);
             let want = vec![
                 format!("ldr x{c}, #0x1018"),
-                format!("ldr x{c}, [x{c}]"),
+                format!("ldar x{c}, [x{c}]"),
                 format!("ldr x{d}, #0x1020"),
                 format!("ldr x{d}, [x{d}]"),
                 format!("br x{c}"),
@@ -46,6 +46,25 @@ fn slot_decodes_to_load_load_load_load_br_for_every_register_pair() {
             assert_eq!(&slot[24..32], &0x1122_3344_5566_7788u64.to_le_bytes());
             assert_eq!(&slot[32..40], &0x7fff_0000_1000u64.to_le_bytes());
             assert!(slot[40..].iter().all(|&b| b == 0), "filler must be udf");
+        }
+    }
+}
+
+#[test]
+fn data_load_is_ordered_after_the_code_load() {
+    // The code entry's load is a load-acquire (LDAR: size 11, L=1, o0=1),
+    // and the data entry's load through its literal comes after it.
+    for c in [X16, X17] {
+        for d in (X9..=X17).filter(|&d| d != c) {
+            let mut slot = [0u8; Arm64::CODE_SIZE];
+            Arm64::emit(&mut slot, c, 0x1000, d, 0x2000);
+            let w = |i: usize| u32::from_le_bytes(slot[i * 4..i * 4 + 4].try_into().unwrap());
+            assert_eq!(w(1), 0xc8df_fc00 | (c << 5) | c, "ldar x{c}, [x{c}]");
+            assert_eq!(
+                w(3),
+                0xf940_0000 | (d << 5) | d,
+                "ldr x{d}, [x{d}] after it"
+            );
         }
     }
 }

@@ -8,6 +8,8 @@
  *   FAKE_FFI=template	 one template byte differs
  *   FAKE_FFI=fields	 cif/fun/user_data stored at other offsets
  *   FAKE_FFI=entry	 the template is right, the entry is not in this library
+ *   FAKE_FFI=data	 the entry is in this library, but in its data (a
+ *			 writable, non-executable segment)
  *
  * The entry, fake_ffi_entry, returns the closure register r10: calling a
  * closure returns the closure object it was given.
@@ -17,6 +19,8 @@
 #include <string.h>
 
 void fake_ffi_entry(void);
+/* Bytes in this library's .data, where no entry may point. */
+unsigned char fake_ffi_data[64] = { 0xc3 };
 __asm__(".text\n.globl fake_ffi_entry\n.type fake_ffi_entry,@function\n"
 	"fake_ffi_entry:\n\tmov %r10, %rax\n\tret\n");
 
@@ -59,6 +63,8 @@ ffi_status ffi_prep_closure_loc(ffi_closure *c, ffi_cif *cif,
 	}
 	if (mode && !strcmp(mode, "entry"))
 		entry = (void *)&abort;
+	if (mode && !strcmp(mode, "data"))
+		entry = (void *)fake_ffi_data;
 	memcpy(c->tramp + sizeof(template), &entry, sizeof(entry));
 	return FFI_OK;
 }

@@ -8,30 +8,42 @@
  *	   -Wl,--wrap=ffi_closure_free libtrampfd-ffi.a -lffi	(static)
  *
  * It replaces ffi_closure_alloc, ffi_prep_closure_loc and ffi_closure_free.
- * The closure object lives in ordinary malloc'd memory and is never
+ * The closure object lives in ordinary read-write memory and is never
  * executed; the code address handed to the program is a trampfd slot whose
  * data entry is the closure pointer, delivered in the register libffi's
  * closure entry reads it from (x86-64 r10, arm64 x17 with the branch through
- * x16, riscv64 t1), and whose code entry is libffi's own entry for the cif.
+ * x16, riscv64 t1 with the jump through t2), and whose code entry is
+ * libffi's own entry for the cif.
  *
  * libffi keeps that entry private (a hidden symbol), but a normal
  * ffi_prep_closure_loc() writes it as data into the closure's trampoline
  * bytes, next to a fixed instruction template.  So ffi_prep_closure_loc()
  * here lets the real one fill the closure, then checks the template byte
  * for byte, checks that cif, fun and user_data are where ffi.h says, and
- * checks that the entry lies inside libffi's own text (dladdr, or the
- * executable's text in a static link) before it points the slot at it.  A
- * libffi whose layout differs gets one message on stderr and FFI_BAD_ABI
- * from every later closure preparation: no byte that was not verified is
- * ever called.
+ * checks that the entry lies in an executable segment of the libffi whose
+ * ffi_prep_closure_loc it called (dl_iterate_phdr) before it points the
+ * slot at it.  A libffi whose layout differs gets one message on stderr and
+ * FFI_BAD_ABI from every later closure preparation: no byte that was not
+ * verified is ever called.
+ *
+ * libffi's own wrappers go through ffi_prep_closure_loc too: the raw and
+ * Java raw closures (ffi_prep_raw_closure_loc) pass the code address as
+ * user_data and read the closure back through it, and the deprecated
+ * ffi_prep_closure() passes the closure itself as the code address.  Stock
+ * libffi's code address is a view of the closure's own bytes, so both work
+ * there; here the first gets the closure object as user_data instead of
+ * the slot, and the second prepares the object's slot.
  *
  * Without a usable /dev/trampfd (or with TRAMPFD_FFI=off) every call goes
  * to the real libffi unchanged; so do closures that the program prepares
- * on memory it did not get from ffi_closure_alloc().
+ * on memory it did not get from ffi_closure_alloc().  A transient failure
+ * to set up trampfd (EMFILE, ENFILE, ENOMEM, EAGAIN, EINTR) gives that one
+ * closure from libffi and is retried at the next allocation.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <link.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -45,7 +57,16 @@
 #include "trampfd.h"
 #include "ffi_wrap.h"
 
+#ifdef TRAMPFD_FFI_WRAP
+/*
+ * libtrampfd-ffi.a: nothing exported, so that a shared object that links it
+ * (a plugin with its own static libffi) exports neither __wrap_* nor
+ * trampfd_*; the symbols still link within that object.
+ */
+#define EXPORT
+#else
 #define EXPORT __attribute__((visibility("default")))
+#endif
 
 typedef void *alloc_fn_t(size_t, void **);
 typedef ffi_status prep_fn_t(ffi_closure *, ffi_cif *, closure_fun_t *, void *, void *);
@@ -98,8 +119,12 @@ static const unsigned char tramp_template[] = {
 	0x13, 0x00, 0x00, 0x00,			/* nop */
 };
 #define ENTRY_OFFSET 16
-/* t3, not t2: t2 is the landing-pad label register of Zicfilp. */
-#define CODE_REG TRAMPFD_RISCV64_T3
+/*
+ * t2, as libffi's own trampoline: under Zicfilp a jump through t2 is a
+ * software-guarded branch that needs no landing pad at the target, and
+ * libffi's ffi_closure_asm has none (3.4.4 to 3.8.0).
+ */
+#define CODE_REG TRAMPFD_RISCV64_T2
 #define DATA_REG TRAMPFD_RISCV64_T1		/* closure in t1 */
 #else
 #error "libtrampfd-ffi: unsupported architecture"
@@ -108,18 +133,183 @@ static const unsigned char tramp_template[] = {
 _Static_assert(ENTRY_OFFSET + 8 <= FFI_TRAMPOLINE_SIZE, "entry inside tramp[]");
 _Static_assert(sizeof(tramp_template) <= ENTRY_OFFSET, "template before entry");
 
-enum mode { MODE_TRAMPFD, MODE_PASS };
-
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static enum mode mode = MODE_PASS;
-static struct trampfd_pool *pool;
+static struct trampfd_pool *pool;	/* set once, when trampfd works */
+static int off;				/* trampfd unusable for good */
 static int broken;			/* layout mismatch seen: refuse */
+static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Closure pointer -> handle for objects too large for the arena (below). */
+static void say(const char *msg)
+{
+	fprintf(stderr, "libtrampfd-ffi: %s\n", msg);
+}
+
+/* A misuse stock libffi aborts on too (its dlfree's usage error). */
+static void die(const char *what, const void *p)
+{
+	fprintf(stderr, "libtrampfd-ffi: %s %p\n", what, p);
+	abort();
+}
+
+/*
+ * Metadata lives away from the closures, on pages of its own: an overflow
+ * of a closure object (ordinary read-write memory, written by libffi and by
+ * the program) reaches neither a handle nor a free-list link, and nothing
+ * on the malloc heap is a pointer that free or prep writes through.
+ */
+static void *pages(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/*
+ * Closure objects come from two arenas, one per size class: a read-write
+ * anonymous mapping with MAP_NORESERVE (pages are allocated only as objects
+ * are first used), a fixed stride per object, and after a PROT_NONE guard
+ * page one struct meta per object.  Whether a pointer is one of ours is then
+ * a range check, and its handle a load: no malloc, no table, no lock.
+ * Objects larger than the big stride (or any when an arena is full) come
+ * from their own mapping and a table (below).
+ *
+ * An arena object keeps its trampfd slot for life: the slot's data entry
+ * is the object, so a freed object goes on the free list with its slot, the
+ * slot's code entry set to NULL (a call through a freed closure faults at
+ * address 0), and its handle word tagged FREE_TAG.  Reusing it is then a pop
+ * under one lock, with no trip through libtrampfd's pool.  Freeing a free
+ * object, or a pointer inside an arena that is not an object, aborts with a
+ * message, as stock libffi does.
+ */
+#define FREE_TAG ((uintptr_t)1)		/* handle word of a free object */
+
+struct meta {
+	uintptr_t word;			/* the handle, | FREE_TAG while free */
+	uint32_t next_free;		/* index + 1 of the next free object */
+};
+
+struct arena {
+	pthread_mutex_t lock;
+	size_t stride, nobjs;
+	char *base;			/* NULL: no arena */
+	struct meta *meta;
+	size_t top;			/* objects handed out at least once */
+	int tried;			/* arena_map() was called (under lock) */
+	uint32_t free_head;		/* index + 1, 0: none */
+};
+
+static struct arena small = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .stride = 128, .nobjs = 1u << 18,
+};
+static struct arena big = {
+	.lock = PTHREAD_MUTEX_INITIALIZER, .stride = 4096, .nobjs = 1u << 13,
+};
+_Static_assert(sizeof(ffi_closure) <= 128, "an ffi_closure fits a small object");
+
+static void arena_map(struct arena *a)
+{
+	size_t ps = 4096, objs = a->stride * a->nobjs;
+	size_t metas = (a->nobjs * sizeof(struct meta) + ps - 1) & ~(ps - 1);
+	char *p = pages(objs + ps + metas);
+
+	if (!p)
+		return;
+	if (mprotect(p + objs, ps, PROT_NONE)) {
+		munmap(p, objs + ps + metas);
+		return;
+	}
+	a->meta = (struct meta *)(p + objs + ps);
+	__atomic_store_n(&a->base, p, __ATOMIC_RELEASE);
+}
+
+/* The index of @p in @a if it is inside the arena, else -1. */
+static long arena_index(const struct arena *a, const void *p, int *aligned)
+{
+	const char *base = __atomic_load_n(&a->base, __ATOMIC_ACQUIRE);
+	size_t off = (size_t)((const char *)p - base);
+
+	if (!base || (const char *)p < base || off >= a->stride * a->nobjs)
+		return -1;
+	*aligned = off % a->stride == 0 && off / a->stride < __atomic_load_n(&a->top,
+									    __ATOMIC_ACQUIRE);
+	return (long)(off / a->stride);
+}
+
+/* The handle of a live arena object @p, or NULL if @p is not one. */
+static struct trampfd_closure *arena_handle(const struct arena *a, const void *p)
+{
+	int aligned;
+	long i = arena_index(a, p, &aligned);
+	uintptr_t w;
+
+	if (i < 0 || !aligned)
+		return NULL;
+	w = __atomic_load_n(&a->meta[i].word, __ATOMIC_ACQUIRE);
+	return w & FREE_TAG ? NULL : (struct trampfd_closure *)w;
+}
+
+/*
+ * An object of @a with its first @size bytes zeroed, or NULL if the arena
+ * is full.  *@h is the slot it kept from an earlier life, or NULL.
+ */
+static void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h, size_t *idx)
+{
+	void *obj = NULL;
+	size_t i = 0;
+
+	*h = NULL;
+	pthread_mutex_lock(&a->lock);
+	if (!a->base && !a->tried) {
+		/* Mapped at its first object: a size class never used costs nothing. */
+		a->tried = 1;
+		arena_map(a);
+	}
+	if (!a->base) {
+		pthread_mutex_unlock(&a->lock);
+		return NULL;
+	}
+	if (a->free_head) {
+		i = a->free_head - 1;
+		a->free_head = a->meta[i].next_free;
+		*h = (struct trampfd_closure *)(a->meta[i].word & ~FREE_TAG);
+		obj = a->base + i * a->stride;
+	} else if (a->top < a->nobjs) {
+		i = a->top;
+		obj = a->base + i * a->stride;
+		a->meta[i].word = FREE_TAG;
+		__atomic_store_n(&a->top, a->top + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&a->lock);
+	/* A constant length for the usual closure: a few stores, no call. */
+	if (obj && size <= 64)
+		memset(obj, 0, 64);
+	else if (obj)
+		memset(obj, 0, size);
+	*idx = i;
+	return obj;
+}
+
+/* Object @i back on the free list with the slot @h (or none: NULL). */
+static void arena_put(struct arena *a, size_t i, struct trampfd_closure *h)
+{
+	pthread_mutex_lock(&a->lock);
+	__atomic_store_n(&a->meta[i].word, (uintptr_t)h | FREE_TAG, __ATOMIC_RELEASE);
+	a->meta[i].next_free = a->free_head;
+	a->free_head = (uint32_t)(i + 1);
+	pthread_mutex_unlock(&a->lock);
+}
+
+/*
+ * Objects too large for an arena: each on pages of its own, found through
+ * an open-addressing table (on pages of its own too).  Lookups run only
+ * while such objects exist (map_live), so a closure on the program's own
+ * memory takes no lock as long as there are none.
+ */
 #define TOMB ((void *)1)
 struct entry {
 	void *closure;
 	struct trampfd_closure *handle;
+	size_t len;			/* of the object's mapping */
 };
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry *map;
@@ -138,11 +328,13 @@ static size_t slot_of(const void *p, size_t cap)
 /* Grow (or clean) the table; map_lock held.  0, or -1 with ENOMEM. */
 static int map_rehash(size_t cap)
 {
-	struct entry *n = calloc(cap, sizeof(*n));
+	struct entry *n = pages(cap * sizeof(*n));
 	size_t i, j;
 
-	if (!n)
+	if (!n) {
+		errno = ENOMEM;
 		return -1;
+	}
 	map_used = 0;
 	for (i = 0; i < map_cap; i++) {
 		if (!map[i].closure || map[i].closure == TOMB)
@@ -152,13 +344,14 @@ static int map_rehash(size_t cap)
 		n[j] = map[i];
 		map_used++;
 	}
-	free(map);
+	if (map)
+		munmap(map, map_cap * sizeof(*map));
 	map = n;
 	map_cap = cap;
 	return 0;
 }
 
-static int map_insert(void *closure, struct trampfd_closure *h)
+static int map_insert(void *closure, struct trampfd_closure *h, size_t len)
 {
 	size_t j;
 	int ret = 0;
@@ -166,7 +359,7 @@ static int map_insert(void *closure, struct trampfd_closure *h)
 	pthread_mutex_lock(&map_lock);
 	if ((map_used + 1) * 2 > map_cap) {
 		/* Grow only if live entries need it; else just drop tombstones. */
-		size_t cap = map_cap ? map_cap : 64;
+		size_t cap = map_cap ? map_cap : 256;
 
 		while ((map_live + 1) * 4 > cap)
 			cap *= 2;
@@ -182,18 +375,21 @@ static int map_insert(void *closure, struct trampfd_closure *h)
 		map_used++;
 	map[j].closure = closure;
 	map[j].handle = h;
-	map_live++;
+	map[j].len = len;
+	__atomic_store_n(&map_live, map_live + 1, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&map_lock);
 	return ret;
 }
 
 /* The handle of @closure, removed from the table if @take; or NULL. */
-static struct trampfd_closure *map_find(void *closure, int take)
+static struct trampfd_closure *map_find(void *closure, int take, size_t *len)
 {
 	struct trampfd_closure *h = NULL;
 	size_t j;
 
+	if (!__atomic_load_n(&map_live, __ATOMIC_ACQUIRE))
+		return NULL;
 	pthread_mutex_lock(&map_lock);
 	if (!map_cap)
 		goto out;
@@ -201,9 +397,11 @@ static struct trampfd_closure *map_find(void *closure, int take)
 		if (map[j].closure != closure)
 			continue;
 		h = map[j].handle;
+		if (len)
+			*len = map[j].len;
 		if (take) {
 			map[j].closure = TOMB;
-			map_live--;
+			__atomic_store_n(&map_live, map_live - 1, __ATOMIC_RELEASE);
 		}
 		break;
 	}
@@ -212,110 +410,41 @@ out:
 	return h;
 }
 
-/*
- * Closure objects of the usual size come from an arena instead: one
- * read-write anonymous mapping with MAP_NORESERVE (pages are allocated only
- * as objects are first used), OBJ_STRIDE bytes per object, the handle
- * stored in the last word of the object's stride.  Whether a pointer is one
- * of ours is then a range check, and its handle a load: no malloc, no
- * table.  When the arena is full (or could not be mapped), objects come
- * from malloc.
- *
- * An arena object keeps its trampfd slot for life: the slot's data entry
- * is the object, so a freed object goes on the free list (chained through
- * its first word) with its slot, the slot's code entry set to NULL (a call
- * through a freed closure faults at address 0), and the handle word tagged
- * FREE_TAG.  Reusing it is then a pop and a memset under one lock, with no
- * trip through libtrampfd's pool.
- */
-#define OBJ_STRIDE 64
-#define OBJ_MAX (OBJ_STRIDE - sizeof(void *))	/* usable closure bytes */
-#define ARENA_OBJS (1u << 18)			/* 16 MiB of address space */
-#define FREE_TAG ((uintptr_t)1)			/* handle word of a free object */
-_Static_assert(sizeof(ffi_closure) <= OBJ_MAX, "an ffi_closure fits an arena object");
-
-static pthread_mutex_t arena_lock = PTHREAD_MUTEX_INITIALIZER;
-static char *arena;			/* NULL: no arena, malloc for all */
-static size_t arena_top;		/* bytes handed out at least once */
-static void *arena_free;		/* free objects, chained */
-
-/* The handle word: the slot's handle, | FREE_TAG while the object is free. */
-static uintptr_t *obj_word(void *obj)
+/* The handle of @c if it is a live closure object of ours, else NULL. */
+static struct trampfd_closure *handle_of(void *c)
 {
-	return (uintptr_t *)((char *)obj + OBJ_MAX);
-}
+	struct trampfd_closure *h = arena_handle(&small, c);
 
-/* The handle of a live arena object @p, or NULL if @p is not one. */
-static struct trampfd_closure *arena_handle(const void *p)
-{
-	size_t off = (size_t)((const char *)p - arena);
-	uintptr_t w;
-
-	if (!arena || (const char *)p < arena ||
-	    off >= __atomic_load_n(&arena_top, __ATOMIC_ACQUIRE) || off % OBJ_STRIDE)
-		return NULL;
-	w = __atomic_load_n(obj_word((void *)p), __ATOMIC_ACQUIRE);
-	return w & FREE_TAG ? NULL : (struct trampfd_closure *)w;
-}
-
-/*
- * An object with its closure bytes zeroed, or NULL if the arena is full.
- * *@h is the slot it kept from an earlier life, or NULL if it has none.
- */
-static void *arena_get(struct trampfd_closure **h)
-{
-	void *obj = NULL;
-
-	*h = NULL;
-	pthread_mutex_lock(&arena_lock);
-	if (arena_free) {
-		obj = arena_free;
-		arena_free = *(void **)obj;
-		*h = (struct trampfd_closure *)(*obj_word(obj) & ~FREE_TAG);
-	} else if (arena_top < (size_t)ARENA_OBJS * OBJ_STRIDE) {
-		obj = arena + arena_top;
-		*obj_word(obj) = FREE_TAG;
-		__atomic_store_n(&arena_top, arena_top + OBJ_STRIDE, __ATOMIC_RELEASE);
-	}
-	pthread_mutex_unlock(&arena_lock);
-	if (obj)
-		memset(obj, 0, OBJ_MAX);
-	return obj;
-}
-
-/* Back on the free list, with the slot @h (or none: NULL). */
-static void arena_put(void *obj, struct trampfd_closure *h)
-{
-	__atomic_store_n(obj_word(obj), (uintptr_t)h | FREE_TAG, __ATOMIC_RELEASE);
-	pthread_mutex_lock(&arena_lock);
-	*(void **)obj = arena_free;
-	arena_free = obj;
-	pthread_mutex_unlock(&arena_lock);
+	if (!h)
+		h = arena_handle(&big, c);
+	if (!h)
+		h = map_find(c, 0, NULL);
+	return h;
 }
 
 /* fork: the child must not inherit a lock held by another thread. */
 static void atfork_prepare(void)
 {
+	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&map_lock);
-	pthread_mutex_lock(&arena_lock);
+	pthread_mutex_lock(&small.lock);
+	pthread_mutex_lock(&big.lock);
 }
 
 static void atfork_release(void)
 {
-	pthread_mutex_unlock(&arena_lock);
+	pthread_mutex_unlock(&big.lock);
+	pthread_mutex_unlock(&small.lock);
 	pthread_mutex_unlock(&map_lock);
+	pthread_mutex_unlock(&init_lock);
 }
-
-static void say(const char *msg)
-{
-	fprintf(stderr, "libtrampfd-ffi: %s\n", msg);
-}
-
-static void init(void)
-{
-	const char *off = getenv("TRAMPFD_FFI");
 
 #ifndef TRAMPFD_FFI_WRAP
+static pthread_once_t sym_once = PTHREAD_ONCE_INIT;
+
+/* The real libffi functions (once; the only place that may dlopen). */
+static void find_libffi(void)
+{
 	/*
 	 * RTLD_NEXT finds libffi when the program links it; a plugin loaded
 	 * with RTLD_LOCAL (Python's _ctypes) keeps it out of the global scope,
@@ -338,40 +467,166 @@ static void init(void)
 	}
 	if (!real_alloc || !real_prep || !real_free) {
 		say("libffi's closure functions not found; closures fail");
-		broken = 1;
-		return;
+		__atomic_store_n(&broken, 1, __ATOMIC_SEQ_CST);
 	}
+}
+
+/* 0 once the real functions are known, else -1 (and closures fail). */
+static int find_real(void)
+{
+	static int found;
+
+	if (__atomic_load_n(&found, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_once(&sym_once, find_libffi);
+	if (!real_alloc || !real_prep || !real_free)
+		return -1;
+	__atomic_store_n(&found, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+#else
+static int find_real(void)
+{
+	return 0;
+}
 #endif
-	if (off && !strcmp(off, "off"))
-		return;
-	pool = trampfd_pool_new(CODE_REG, DATA_REG);
-	if (!pool) {
-		if (getenv("TRAMPFD_FFI_DEBUG"))
-			fprintf(stderr, "libtrampfd-ffi: no trampfd (%s); %s\n", strerror(errno),
-				"using libffi's own closures");
-		return;
-	}
-	mode = MODE_TRAMPFD;
+
+static void find_xranges(void);
+static pthread_once_t xr_once = PTHREAD_ONCE_INIT;
+static int xr_done;			/* find_xranges() has run */
+
+/* Whether a failure with @e may go away by itself (a later try may work). */
+static int transient(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN || e == EINTR;
+}
+
+/*
+ * The fork handlers, registered before init_lock is first taken (a fork
+ * while another thread sets trampfd up must not leave it held in the child)
+ * and after libtrampfd's own: prepare handlers run in the reverse order of
+ * registration, and init_lock is taken before libtrampfd's locks (the pool
+ * is created under it), so ours must run first.  The lookup of NULL makes
+ * libtrampfd register its handlers (and fails with ENOENT).
+ */
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+
+static void register_atfork(void)
+{
+	int e = errno;
+
+	trampfd_closure_lookup(NULL);
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
-	arena = mmap(NULL, (size_t)ARENA_OBJS * OBJ_STRIDE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (arena == MAP_FAILED)
-		arena = NULL;
+	errno = e;
 }
 
-static int init_done;			/* init() has run: the fast path */
-
-static void init_once(void)
+/*
+ * The pool, set up at the first allocation that finds trampfd usable; NULL
+ * (libffi's own closures) if it is not.  A transient failure is retried at
+ * the next call, any other one turns trampfd off for the process.
+ */
+static struct trampfd_pool *get_pool(void)
 {
-	init();
-	__atomic_store_n(&init_done, 1, __ATOMIC_RELEASE);
+	struct trampfd_pool *p = __atomic_load_n(&pool, __ATOMIC_ACQUIRE);
+	const char *env;
+
+	if (p || __atomic_load_n(&off, __ATOMIC_ACQUIRE))
+		return p;
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&init_lock);
+	p = pool;
+	if (p || off)
+		goto out;
+	env = getenv("TRAMPFD_FFI");
+	if (env && !strcmp(env, "off")) {
+		__atomic_store_n(&off, 1, __ATOMIC_RELEASE);
+		goto out;
+	}
+	p = trampfd_pool_new(CODE_REG, DATA_REG);
+	if (!p) {
+		int e = errno;
+
+		if (getenv("TRAMPFD_FFI_DEBUG"))
+			fprintf(stderr, "libtrampfd-ffi: no trampfd (%s); %s\n", strerror(e),
+				transient(e) ? "this closure is libffi's, trying again at the next"
+					     : "using libffi's own closures");
+		if (!transient(e))
+			__atomic_store_n(&off, 1, __ATOMIC_RELEASE);
+		errno = e;
+		goto out;
+	}
+	/*
+	 * libffi's executable segments, found here under init_lock, which the
+	 * fork handler takes: dl_iterate_phdr holds the loader's write lock,
+	 * which a child does not get back if a fork interrupts it (seen: a
+	 * child hung in its first preparation).  Only our closures need them,
+	 * and those exist only after this.
+	 */
+	pthread_once(&xr_once, find_xranges);
+	__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
+	__atomic_store_n(&pool, p, __ATOMIC_RELEASE);
+out:
+	pthread_mutex_unlock(&init_lock);
+	return p;
 }
 
-/* pthread_once without its call on every closure operation. */
-static void ensure_init(void)
+/*
+ * The executable segments of the libffi that real_prep belongs to: where an
+ * entry it writes must point.  Found once (dl_iterate_phdr); libffi stays
+ * loaded while its functions are in use.
+ */
+#define MAX_X 8
+typedef ElfW(Phdr) phdr_t;
+struct xranges {
+	int n;
+	uintptr_t lo[MAX_X], hi[MAX_X];
+};
+static struct xranges xr;
+
+static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
 {
-	if (!__atomic_load_n(&init_done, __ATOMIC_ACQUIRE))
-		pthread_once(&once, init_once);
+	uintptr_t fn = (uintptr_t)arg;
+	struct xranges r = { 0 };
+	int i, mine = 0;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const phdr_t *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (fn >= lo && fn < hi)
+			mine = 1;
+		if (r.n < MAX_X) {
+			r.lo[r.n] = lo;
+			r.hi[r.n] = hi;
+			r.n++;
+		}
+	}
+	if (!mine)
+		return 0;
+	xr = r;
+	return 1;
+}
+
+static void find_xranges(void)
+{
+	dl_iterate_phdr(find_x, (void *)real_prep);
+}
+
+static int in_libffi_text(const void *entry)
+{
+	uintptr_t a = (uintptr_t)entry;
+	int i;
+
+	if (!__atomic_load_n(&xr_done, __ATOMIC_ACQUIRE)) {
+		pthread_once(&xr_once, find_xranges);
+		__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
+	}
+	for (i = 0; i < xr.n; i++)
+		if (a >= xr.lo[i] && a < xr.hi[i])
+			return 1;
+	return 0;
 }
 
 /*
@@ -385,23 +640,8 @@ static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 
 	memcpy(&entry, t + ENTRY_OFFSET, sizeof(entry));
 	if (memcmp(t, tramp_template, sizeof(tramp_template)) ||
-	    c->cif != cif || c->fun != fun || c->user_data != ud)
+	    c->cif != cif || c->fun != fun || c->user_data != ud || !in_libffi_text(entry))
 		goto mismatch;
-#ifdef TRAMPFD_FFI_WRAP
-	{
-		/* Static link: libffi is part of the executable's text. */
-		if ((const char *)entry < __executable_start || (const char *)entry >= etext)
-			goto mismatch;
-	}
-#else
-	{
-		Dl_info a, b;
-
-		if (!dladdr(entry, &a) || !dladdr((void *)real_prep, &b) ||
-		    a.dli_fbase != b.dli_fbase)
-			goto mismatch;
-	}
-#endif
 	return entry;
 mismatch:
 	if (!__atomic_exchange_n(&broken, 1, __ATOMIC_SEQ_CST))
@@ -412,51 +652,64 @@ mismatch:
 EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 {
 	struct trampfd_closure *h;
+	struct trampfd_pool *p;
+	struct arena *a;
+	size_t i, len;
 	void *mem, *addr;
 
-	ensure_init();
-	if (mode != MODE_TRAMPFD)
-		return broken ? NULL : real_alloc(size, code);
-	if (broken) {
+	/* Stock libffi returns NULL for a NULL code pointer too. */
+	if (!code) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if (find_real() < 0)
+		return NULL;
+	p = get_pool();
+	if (!p)
+		return __atomic_load_n(&broken, __ATOMIC_ACQUIRE) ? NULL : real_alloc(size, code);
+	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE)) {
 		errno = ENOEXEC;
 		return NULL;
 	}
 	if (size < sizeof(ffi_closure))
 		size = sizeof(ffi_closure);
-	mem = arena && size <= OBJ_MAX ? arena_get(&h) : NULL;
+	a = size <= small.stride ? &small : size <= big.stride ? &big : NULL;
+	mem = a ? arena_get(a, size, &h, &i) : NULL;
+	if (!mem && a == &small)
+		mem = arena_get(a = &big, size, &h, &i);
 	if (mem) {
 		/*
 		 * Code NULL until prepared: an early call faults at address 0.
 		 * A reused object's slot has that already (set at free).
 		 */
-		addr = h ? trampfd_closure_addr(h) : trampfd_pool_alloc(pool, NULL, mem, &h);
+		addr = h ? trampfd_closure_addr(h) : trampfd_pool_alloc(p, NULL, mem, &h);
 		if (!addr) {
 			int e = errno;
 
-			arena_put(mem, NULL);
+			arena_put(a, i, NULL);
 			errno = e;
 			return NULL;
 		}
-		__atomic_store_n(obj_word(mem), (uintptr_t)h, __ATOMIC_RELEASE);
+		__atomic_store_n(&a->meta[i].word, (uintptr_t)h, __ATOMIC_RELEASE);
 		*code = addr;
 		return mem;
 	}
-	/* Larger than an arena object, or the arena is full: malloc + table. */
-	mem = malloc(size);
+	/* Larger than an arena object, or the arenas are full. */
+	len = (size + 4095) & ~(size_t)4095;
+	mem = pages(len);
 	if (!mem)
 		return NULL;
-	memset(mem, 0, size);
-	addr = trampfd_pool_alloc(pool, NULL, mem, &h);
+	addr = trampfd_pool_alloc(p, NULL, mem, &h);
 	if (!addr) {
 		int e = errno;
 
-		free(mem);
+		munmap(mem, len);
 		errno = e;
 		return NULL;
 	}
-	if (map_insert(mem, h) < 0) {
+	if (map_insert(mem, h, len) < 0) {
 		trampfd_closure_free(h);
-		free(mem);
+		munmap(mem, len);
 		errno = ENOMEM;
 		return NULL;
 	}
@@ -469,21 +722,30 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 {
 	struct trampfd_closure *h;
 	ffi_status st;
-	void *entry;
+	void *entry, *slot;
 
-	ensure_init();
-	if (broken && mode != MODE_TRAMPFD)
+	if (find_real() < 0)
 		return FFI_BAD_ABI;
-	h = NULL;
-	if (mode == MODE_TRAMPFD) {
-		h = arena_handle(c);
-		if (!h)
-			h = map_find(c, 0);
-	}
-	/* Not ours (the program's own memory) or a foreign codeloc: libffi's. */
-	if (!h || codeloc != trampfd_closure_addr(h))
+	/* No pool, no object of ours: no lock, no lookup. */
+	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? handle_of(c) : NULL;
+	if (!h)
 		return real_prep(c, cif, fun, ud, codeloc);
-	if (broken)
+	slot = trampfd_closure_addr(h);
+	/*
+	 * The code address is the slot, or the closure itself (the deprecated
+	 * ffi_prep_closure() passes that): either way the slot is prepared.
+	 * Any other code address is the program's business: libffi's.
+	 */
+	if (codeloc != slot && codeloc != (void *)c)
+		return real_prep(c, cif, fun, ud, codeloc);
+	/*
+	 * user_data == codeloc: libffi's raw closures (and the program's own
+	 * code in their manner) read the closure back through the code
+	 * address; the closure's bytes are the object, not the slot.
+	 */
+	if (ud == codeloc)
+		ud = c;
+	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE))
 		return FFI_BAD_ABI;
 	memset(c->tramp, 0, sizeof(c->tramp));
 	st = real_prep(c, cif, fun, ud, codeloc);
@@ -496,29 +758,55 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 	return FFI_OK;
 }
 
+/* Free arena object @ptr of @a; aborts if it is not a live object. */
+static void arena_free(struct arena *a, void *ptr, long i, int aligned)
+{
+	struct trampfd_closure *h;
+	uintptr_t w;
+
+	pthread_mutex_lock(&a->lock);
+	w = aligned ? a->meta[i].word : FREE_TAG;
+	if (w & FREE_TAG) {
+		pthread_mutex_unlock(&a->lock);
+		die("ffi_closure_free: double free or not a closure:", ptr);
+	}
+	h = (struct trampfd_closure *)w;
+	/* The object keeps its slot; a call through it faults at 0. */
+	trampfd_closure_set(h, NULL, ptr);
+	__atomic_store_n(&a->meta[i].word, w | FREE_TAG, __ATOMIC_RELEASE);
+	a->meta[i].next_free = a->free_head;
+	a->free_head = (uint32_t)(i + 1);
+	pthread_mutex_unlock(&a->lock);
+}
+
 EXPORT void FN(ffi_closure_free)(void *ptr)
 {
 	struct trampfd_closure *h;
+	size_t len = 0;
+	int aligned;
+	long i;
 
-	ensure_init();
-	if (mode == MODE_TRAMPFD && ptr) {
-		h = arena_handle(ptr);
+	if (!ptr)
+		return;
+	if (__atomic_load_n(&pool, __ATOMIC_ACQUIRE)) {
+		i = arena_index(&small, ptr, &aligned);
+		if (i >= 0) {
+			arena_free(&small, ptr, i, aligned);
+			return;
+		}
+		i = arena_index(&big, ptr, &aligned);
+		if (i >= 0) {
+			arena_free(&big, ptr, i, aligned);
+			return;
+		}
+		h = map_find(ptr, 1, &len);
 		if (h) {
-			/* The object keeps its slot; a call through it faults at 0. */
-			trampfd_closure_set(h, NULL, ptr);
-			arena_put(ptr, h);
+			trampfd_closure_free(h);
+			munmap(ptr, len);
 			return;
 		}
 	}
-	h = mode == MODE_TRAMPFD && ptr ? map_find(ptr, 1) : NULL;
-	if (!h) {
-#ifndef TRAMPFD_FFI_WRAP
-		if (!real_free)
-			return;
-#endif
-		real_free(ptr);
+	if (find_real() < 0)
 		return;
-	}
-	trampfd_closure_free(h);
-	free(ptr);
+	real_free(ptr);
 }

@@ -2,7 +2,7 @@
 /*
  * Symbols of a static link with -Wl,--wrap=ffi_closure_alloc,... (private
  * to ffi_trampfd.c): the linker sends NAME to __wrap_NAME and __real_NAME
- * to libffi's NAME, and defines the bounds of the executable's text.
+ * to libffi's NAME.
  */
 #ifndef _TRAMPFD_FFI_WRAP_H
 #define _TRAMPFD_FFI_WRAP_H
@@ -20,8 +20,5 @@ void *__wrap_ffi_closure_alloc(size_t size, void **code);
 ffi_status __wrap_ffi_prep_closure_loc(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
 				       void *ud, void *codeloc);
 void __wrap_ffi_closure_free(void *ptr);
-
-/* The executable's text: where a statically linked libffi lives. */
-extern const char __executable_start[], etext[];
 
 #endif /* _TRAMPFD_FFI_WRAP_H */

@@ -41,7 +41,12 @@
 #define MADV_POPULATE_READ 22
 #endif
 
+#ifdef TRAMPFD_HIDDEN
+/* The copy inside libtrampfd-ffi.a: linked into its user, never exported. */
+#define TRAMPFD_EXPORT
+#else
 #define TRAMPFD_EXPORT __attribute__((visibility("default")))
+#endif
 
 /* One slot.  Invariant: page->slots[index] == *this. */
 struct trampfd_closure {
@@ -51,13 +56,14 @@ struct trampfd_closure {
 	int live;
 };
 
-/* One mapped trampfd. */
+/* One mapped trampfd; on pages of its own with its tables (new_page). */
 struct tf_page {
 	struct tf_page *next;
 	struct trampfd_pool *pool;
 	char *base;			/* the R-X page */
 	uint64_t *code_table;		/* nslots entries, then data_table */
 	uint64_t *data_table;
+	size_t meta_len;		/* bytes mapped at this struct */
 	unsigned int nslots;
 	struct trampfd_closure slots[];
 };
@@ -133,53 +139,55 @@ static int read_info(int fd)
 	return 0;
 }
 
-/* The factory fd from TRAMPFD_FD, or -1 with errno (ENOENT: not set). */
+/*
+ * The factory fd from TRAMPFD_FD, or -1 (not set, not a number).  Read with
+ * secure_getenv: a set-user-ID or file-capability program ignores it.
+ */
 static int env_fd(void)
 {
-	const char *s = getenv("TRAMPFD_FD");
+	const char *s = secure_getenv("TRAMPFD_FD");
 	char *end;
 	long v;
 
-	if (!s || !*s) {
-		errno = ENOENT;
+	if (!s || !*s)
 		return -1;
-	}
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || *end || v < 0 || v > INT_MAX) {
-		errno = EBADF;
+	if (errno || *end || v < 0 || v > INT_MAX)
 		return -1;
-	}
 	return (int)v;
 }
 
-/* Make sure g_factory is valid; caller holds g_lock.  0 or -1 + errno. */
+/*
+ * Make sure g_factory is valid; caller holds g_lock.  0 or -1 + errno.  A
+ * TRAMPFD_FD that does not name a trampfd (junk, an fd that is not open or
+ * is something else, typically an environment inherited without its fd)
+ * is ignored: the device is opened instead.
+ */
 static int factory_locked(void)
 {
-	int fd;
+	int fd, saved = errno;
 
 	if (g_factory >= 0)
 		return 0;
 	fd = env_fd();
-	/* A TRAMPFD_FD that is not a number is EBADF, not a reason to open(). */
-	if (fd < 0 && errno != ENOENT)
+	if (fd >= 0 && read_info(fd) == 0) {
+		g_factory = fd;
+		errno = saved;
+		return 0;
+	}
+	fd = open("/dev/trampfd", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
 		return -1;
-	if (fd >= 0) {
-		if (read_info(fd) < 0)
-			return -1;
-	} else {
-		fd = open("/dev/trampfd", O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		if (read_info(fd) < 0) {
-			int e = errno;
+	if (read_info(fd) < 0) {
+		int e = errno;
 
-			close(fd);
-			errno = e;
-			return -1;
-		}
+		close(fd);
+		errno = e;
+		return -1;
 	}
 	g_factory = fd;
+	errno = saved;
 	return 0;
 }
 
@@ -225,6 +233,18 @@ TRAMPFD_EXPORT int trampfd_available(void)
 	return ensure_factory() == 0;
 }
 
+/* Offset of the code table in a page's metadata block (handles first). */
+static size_t tables_at(unsigned int n)
+{
+	return (sizeof(struct tf_page) + n * sizeof(struct trampfd_closure) + 63) & ~(size_t)63;
+}
+
+/* Bytes of a page's metadata block: header, handles, code and data tables. */
+static size_t meta_len(unsigned int n)
+{
+	return tables_at(n) + 2 * (size_t)n * sizeof(uint64_t);
+}
+
 /* Slots of one page: what the kernel allows per fd, at most one page. */
 static unsigned int slots_per_page(void)
 {
@@ -245,17 +265,21 @@ static struct tf_page *new_page(struct trampfd_pool *pool)
 	struct trampfd_data data;
 	struct tf_page *pg;
 	void *base = MAP_FAILED;
+	size_t len;
 	int fd, e;
 
-	pg = calloc(1, sizeof(*pg) + n * sizeof(pg->slots[0]));
-	if (!pg)
+	/*
+	 * The page's handles and its code and data tables share pages of
+	 * their own, away from the malloc heap: an overflow of a heap block
+	 * reaches neither a code entry nor a handle that set/free write
+	 * through.
+	 */
+	len = (meta_len(n) + g_page_size - 1) & ~(g_page_size - 1);
+	pg = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (pg == MAP_FAILED)
 		return NULL;
-	pg->code_table = calloc(2 * (size_t)n, sizeof(uint64_t));
-	if (!pg->code_table) {
-		free(pg);
-		errno = ENOMEM;
-		return NULL;
-	}
+	pg->meta_len = len;
+	pg->code_table = (uint64_t *)((char *)pg + tables_at(n));
 	pg->data_table = pg->code_table + n;
 	fd = ioctl(g_factory, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
 	if (fd < 0)
@@ -299,8 +323,7 @@ fail:
 		munmap(base, g_page_size);
 	if (fd >= 0)
 		close(fd);
-	free(pg->code_table);
-	free(pg);
+	munmap(pg, len);
 	errno = e;
 	return NULL;
 }
@@ -462,8 +485,10 @@ TRAMPFD_EXPORT struct trampfd_pool *trampfd_pool_new(unsigned int code_reg,
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
-	pool = calloc(1, sizeof(*pool));
-	if (!pool)
+	/* Off the heap too: the pool's free list is a chain of handles. */
+	pool = mmap(NULL, sizeof(*pool), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		    -1, 0);
+	if (pool == MAP_FAILED)
 		return NULL;
 	pthread_mutex_init(&pool->lock, NULL);
 	pool->code_reg = code_reg;
@@ -503,10 +528,9 @@ TRAMPFD_EXPORT int trampfd_pool_destroy(struct trampfd_pool *pool)
 	for (pg = pool->pages; pg; pg = next) {
 		next = pg->next;
 		munmap(pg->base, g_page_size);
-		free(pg->code_table);
-		free(pg);
+		munmap(pg, pg->meta_len);
 	}
 	pthread_mutex_destroy(&pool->lock);
-	free(pool);
+	munmap(pool, sizeof(*pool));
 	return 0;
 }

@@ -24,7 +24,9 @@
  *
  * Where trampfds come from, in this order: the fd given to
  * trampfd_use_fd(), the fd number in the environment variable TRAMPFD_FD
- * (read at each allocation until a factory exists), or
+ * (read with secure_getenv() at each allocation until a factory exists, so
+ * a set-user-ID program ignores it; a value that names no trampfd, such as
+ * an environment inherited without its fd, is ignored too), or
  * open("/dev/trampfd").  That first trampfd is kept as a factory (one the
  * library opened itself is close-on-exec; a given one is used as it is):
  * further pages are made with ioctl(TRAMPFD_IOC_CREATE) on it, so a process
@@ -34,13 +36,30 @@
  * Every function that can fail returns NULL (or -1) with errno set and
  * leaves the library as it was: ENOENT/ENODEV without the device, EMFILE
  * or ENFILE at an fd limit (EMFILE also at the module's per-user limit,
- * max_user_trampfds), EPERM if /dev is mounted noexec, EAGAIN or ENOMEM when the RLIMIT_MEMLOCK charge
- * or the page allocation fails, EINVAL for a bad argument, EBADF for a
- * TRAMPFD_FD that is not a trampfd.  Nothing ever falls back to
- * writable+executable memory, and nothing aborts.
+ * max_user_trampfds), EPERM if /dev is mounted noexec, EAGAIN or ENOMEM
+ * when the RLIMIT_MEMLOCK charge or the page allocation fails, EINVAL for a
+ * bad argument.  Nothing ever falls back to writable+executable memory, and
+ * nothing aborts.  The library's own bookkeeping (handles, code and data
+ * tables) lives on pages of its own, not on the malloc heap.
  */
 #ifndef _TRAMPFD_LIB_H
 #define _TRAMPFD_LIB_H
+
+/*
+ * The register numbers (TRAMPFD_<ARCH>_*) for trampfd_pool_new().  make
+ * install puts the UAPI header next to this one as trampfd/linux/trampfd.h
+ * (INCLUDEDIR/linux belongs to the kernel's headers package); in the source
+ * tree it is include/uapi/linux/trampfd.h.
+ */
+#if defined(__has_include)
+#if __has_include("trampfd/linux/trampfd.h")
+#include "trampfd/linux/trampfd.h"
+#else
+#include <linux/trampfd.h>
+#endif
+#else
+#include <linux/trampfd.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -70,8 +89,12 @@ void *trampfd_closure_alloc(const void *code, const void *data,
  * @code: new target (NULL: a call faults at address 0)
  * @data: new data value
  *
- * The data entry is stored before the code entry; a call that runs
- * concurrently with the update may see the old code with the new data.
+ * The data entry is stored before the code entry (release stores), and
+ * every slot loads the code entry first and its data entry after it, in
+ * that order on every architecture (x86-64: loads are not reordered;
+ * arm64: the code load is a load-acquire; riscv64: a fence r,r between
+ * them).  So a call that runs concurrently with the update may see the old
+ * code with the new data, never the new code with the old data.
  * Lock-free; calling it concurrently with trampfd_closure_free() of the
  * same closure is a bug of the caller.
  *

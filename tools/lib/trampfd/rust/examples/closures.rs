@@ -280,7 +280,9 @@ mod x86 {
     fn use_fd_busy() -> Result<(), String> {
         const EBUSY: i32 = 16;
         eq(
-            errno(trampfd::use_fd(0)),
+            errno(trampfd::use_fd(
+                io(std::fs::File::open("/dev/trampfd"), "open /dev/trampfd")?.into(),
+            )),
             Some(EBUSY),
             "use_fd with a factory in place",
         )

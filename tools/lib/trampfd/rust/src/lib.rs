@@ -58,7 +58,7 @@
 use std::ffi::{c_int, c_uint, c_void};
 use std::io;
 use std::marker::PhantomData;
-use std::os::fd::RawFd;
+use std::os::fd::{AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
 use std::ptr::{self, NonNull};
 
 /// The raw C API of libtrampfd (see `tools/lib/trampfd/trampfd.h`).
@@ -395,19 +395,42 @@ impl Drop for Pool {
 /// before entering a sandbox.
 ///
 /// The library keeps using the fd for the rest of the process and never
-/// closes it: keep it open (do not pass an fd owned by an `OwnedFd` or `File`
-/// that will be dropped).  Must be called before the first allocation.
+/// closes it, so it takes the fd over: on success `fd` is never closed (it
+/// belongs to the library from then on); on failure it is closed as it is
+/// dropped.  For an fd that something else owns for the whole process, see
+/// [`use_borrowed_fd`].  Must be called before the first allocation.
 ///
 /// # Errors
 ///
 /// `EBADF` if `fd` is not a trampfd, `EBUSY` if the library already
 /// has one (after an allocation, [`available`] or an earlier `use_fd`).
-pub fn use_fd(fd: RawFd) -> io::Result<()> {
+pub fn use_fd(fd: OwnedFd) -> io::Result<()> {
     // SAFETY: the library issues TRAMPFD_IOC_GET_INFO on `fd` (into a struct
     // of its own) and, if that succeeds, keeps the number for later
-    // TRAMPFD_IOC_CREATE calls (no memory argument); it never closes the fd,
-    // and no memory of the caller is read or written through it.
-    if unsafe { sys::trampfd_use_fd(fd as c_int) } == 0 {
+    // TRAMPFD_IOC_CREATE calls (no memory argument); it never closes the fd.
+    // On success the OwnedFd is given up below, so the number stays open
+    // and ours to use for the rest of the process; on failure the library
+    // kept nothing and the fd is closed as `fd` drops (after errno is read).
+    if unsafe { sys::trampfd_use_fd(fd.as_raw_fd() as c_int) } == 0 {
+        let _ = fd.into_raw_fd();
+        Ok(())
+    } else {
+        Err(last_error())
+    }
+}
+
+/// [`use_fd`] for an fd that stays open for the rest of the process
+/// (`BorrowedFd<'static>`, e.g. an inherited fd nothing else closes): the
+/// library uses it and never closes it.
+///
+/// # Errors
+///
+/// As [`use_fd`].
+pub fn use_borrowed_fd(fd: BorrowedFd<'static>) -> io::Result<()> {
+    // SAFETY: as in `use_fd`; the 'static borrow guarantees the fd stays
+    // open (and is not reused for another file) for the rest of the
+    // process, as long as the library keeps its number.
+    if unsafe { sys::trampfd_use_fd(fd.as_raw_fd() as c_int) } == 0 {
         Ok(())
     } else {
         Err(last_error())

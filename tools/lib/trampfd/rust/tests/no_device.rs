@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 const ENOENT: i32 = 2;
@@ -63,10 +63,13 @@ fn use_fd_rejects_bad_fds() {
     if !no_device() {
         return;
     }
-    assert_eq!(errno(trampfd::use_fd(-1)), Some(EBADF));
-    // Not a trampfd: the GET_INFO ioctl fails, reported as EBADF.
+    // Not a trampfd: the GET_INFO ioctl fails, reported as EBADF.  The
+    // library takes the fd over (OwnedFd) and closes it on failure.
     let f = File::open("/dev/null").expect("open /dev/null");
-    assert_eq!(errno(trampfd::use_fd(f.as_raw_fd())), Some(EBADF));
+    assert_eq!(errno(trampfd::use_fd(OwnedFd::from(f))), Some(EBADF));
+    // A borrow for the rest of the process: a leaked File.
+    let f: &'static File = Box::leak(Box::new(File::open("/dev/null").expect("open /dev/null")));
+    assert_eq!(errno(trampfd::use_borrowed_fd(f.as_fd())), Some(EBADF));
     // The library did not keep it: still no factory.
     assert_eq!(errno(trampfd::available()), Some(ENOENT));
 }
