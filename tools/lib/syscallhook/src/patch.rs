@@ -76,7 +76,7 @@ use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
 use crate::site::{self, Refusal, REFUSALS, REFUSAL_NAMES};
-use crate::{bounds, Buf};
+use crate::{bounds, thread, Buf};
 
 /// Size of the rewritten-site table.
 const SITES: usize = 1 << 16;
@@ -119,9 +119,11 @@ static REWRITTEN: AtomicU64 = AtomicU64::new(0);
 /// Number of sites refused, per [`Refusal`].
 static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 
-/// Serialises rewrites; see the file header.  Holds the holder's process
-/// id << 32 | thread id (0: free).
+/// Serialises rewrites; see the file header.  Holds the holder thread's
+/// TLS block address (0: free); its process is in [`LOCK_PID`].
 static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
+/// The holder's process: `shl_table_pid` when it took [`PATCH_LOCK`].
+static LOCK_PID: AtomicU64 = AtomicU64::new(0);
 
 /// JIT code (no loaded object): the analysis starts at the start of the
 /// mapping, if that is at most this far before the site.
@@ -389,7 +391,10 @@ fn in_library(addr: u64) -> bool {
 }
 
 const NR_GETPID: i64 = 39;
-const NR_GETTID: i64 = 186;
+
+/// Spins on a lock held by another thread before its process is checked
+/// with a real `getpid` (see `Locked::new`).
+const SPINS_BEFORE_GETPID: u32 = 1 << 20;
 
 /// The spin lock, held for the life of the guard.
 struct Locked;
@@ -404,14 +409,40 @@ impl Locked {
     /// trap before that; a `vfork` child shares the parent's memory and
     /// lock. The caller then leaves the site on SUD this time rather than
     /// wait for a holder that cannot release it.
+    ///
+    /// No syscall on the way: the patcher runs in the SIGSYS handler with
+    /// every signal blocked, where a seccomp filter that traps or kills
+    /// `getpid` (the kernel's seccomp selftests use it as their victim)
+    /// would kill the process or the thread for a call the program never
+    /// made. The thread is its TLS block (one per live thread; a `vfork`
+    /// child that shares its parent's is the parent here, which is blocked
+    /// in vfork and holds no lock), the process `shl_table_pid`, which the
+    /// library's fork path sets in the child before it returns. Only a lock
+    /// held for `SPINS_BEFORE_GETPID` spins asks the kernel (a holder in a
+    /// process that `clone` without `CLONE_VM` copied the lock into).
     fn new() -> Option<Self> {
-        let pid = sys(NR_GETPID, [0; 6]);
-        let me = pid << 32 | sys(NR_GETTID, [0; 6]);
+        let me = thread::tls() as i64;
+        let pid = crate::shl_table_pid.load(Ordering::Relaxed);
+        let mut spins = 0u32;
         loop {
             match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => return Some(Locked),
-                Err(holder) if holder == me || holder >> 32 != pid => return None,
-                Err(_) => core::hint::spin_loop(),
+                Ok(_) => {
+                    LOCK_PID.store(pid, Ordering::Relaxed);
+                    return Some(Locked);
+                }
+                Err(holder) if holder == me => return None,
+                Err(0) => {} // a spurious failure of the weak exchange
+                Err(_) => {
+                    let theirs = LOCK_PID.load(Ordering::Relaxed);
+                    if theirs != pid {
+                        return None;
+                    }
+                    spins += 1;
+                    if spins == SPINS_BEFORE_GETPID && sys(NR_GETPID, [0; 6]) as u64 != theirs {
+                        return None;
+                    }
+                    core::hint::spin_loop();
+                }
             }
         }
     }
