@@ -58,7 +58,7 @@
 //! `rt_sigaction`, `dispatch.rs`), plus `membarrier(SYNC_CORE)`.  Not done
 //! yet; the store stays a plain 2-byte store.
 //!
-//! **Locking.**  One spin lock serialises rewrites (a maps read, the
+//! **Locking.**  One lock (spin, then sleep on a futex) serialises rewrites (a maps read, the
 //! mprotect window and the store must not interleave with another
 //! thread's).  `rewrite` runs in the SIGSYS handler with every signal
 //! blocked, and eager mode blocks them too, so nothing can interrupt the
@@ -71,7 +71,9 @@
 
 use core::cell::UnsafeCell;
 use core::fmt::Write;
-use core::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use core::sync::atomic::{
+    AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering,
+};
 
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
@@ -124,6 +126,11 @@ static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
 /// The holder's process: `shl_table_pid` when it took [`PATCH_LOCK`].
 static LOCK_PID: AtomicU64 = AtomicU64::new(0);
+/// Futex word of [`PATCH_LOCK`]: bumped at every release; a waiter that
+/// spun long enough sleeps on it (see `Locked::new`).
+static LOCK_SEQ: AtomicU32 = AtomicU32::new(0);
+/// Threads sleeping on [`LOCK_SEQ`] (the release wakes them only then).
+static LOCK_SLEEPERS: AtomicU32 = AtomicU32::new(0);
 
 /// JIT code (no loaded object): the analysis starts at the start of the
 /// mapping, if that is at most this far before the site.
@@ -391,12 +398,19 @@ fn in_library(addr: u64) -> bool {
 }
 
 const NR_GETPID: i64 = 39;
+const NR_FUTEX: i64 = 202;
+const FUTEX_WAIT_PRIVATE: i64 = 128;
+const FUTEX_WAKE_PRIVATE: i64 = 129;
 
-/// Spins on a lock held by another thread before its process is checked
+/// Spins on a held lock before sleeping on its futex word.
+const SPINS: u32 = 1000;
+/// Longest sleep on the futex word (ns) before the lock is tried again.
+const SLEEP_NS: i64 = 10_000_000;
+/// Sleeps on a lock held by another thread before its process is checked
 /// with a real `getpid` (see `Locked::new`).
-const SPINS_BEFORE_GETPID: u32 = 1 << 20;
+const SLEEPS_BEFORE_GETPID: u32 = 64;
 
-/// The spin lock, held for the life of the guard.
+/// The lock, held for the life of the guard.
 struct Locked;
 
 impl Locked {
@@ -410,20 +424,28 @@ impl Locked {
     /// lock. The caller then leaves the site on SUD this time rather than
     /// wait for a holder that cannot release it.
     ///
-    /// No syscall on the way: the patcher runs in the SIGSYS handler with
-    /// every signal blocked, where a seccomp filter that traps or kills
-    /// `getpid` (the kernel's seccomp selftests use it as their victim)
-    /// would kill the process or the thread for a call the program never
-    /// made. The thread is its TLS block (one per live thread; a `vfork`
-    /// child that shares its parent's is the parent here, which is blocked
-    /// in vfork and holds no lock), the process `shl_table_pid`, which the
-    /// library's fork path sets in the child before it returns. Only a lock
-    /// held for `SPINS_BEFORE_GETPID` spins asks the kernel (a holder in a
-    /// process that `clone` without `CLONE_VM` copied the lock into).
+    /// No syscall on the way in: the patcher runs in the SIGSYS handler
+    /// with every signal blocked, where a seccomp filter that traps or
+    /// kills `getpid` (the kernel's seccomp selftests use it as their
+    /// victim) would kill the process or the thread for a call the program
+    /// never made. The thread is its TLS block (one per live thread; a
+    /// `vfork` child that shares its parent's is the parent here, which is
+    /// blocked in vfork and holds no lock), the process `shl_table_pid`,
+    /// which the library's fork path sets in the child before it returns.
+    ///
+    /// A waiter spins `SPINS` times, then sleeps on the futex word
+    /// `LOCK_SEQ` until the holder releases it (or `SLEEP_NS`): a pure
+    /// spin lock never lets a preempted or blocked holder run again when
+    /// the spinners are real-time threads (`SCHED_FIFO` ones that reach new
+    /// sites together, as `futex_requeue_pi`'s do, keep every CPU).  Only a
+    /// lock still held after `SLEEPS_BEFORE_GETPID` sleeps asks the kernel
+    /// for the pid (a holder in a process that `clone` without `CLONE_VM`
+    /// copied the lock into).
     fn new() -> Option<Self> {
         let me = thread::tls() as i64;
         let pid = crate::shl_table_pid.load(Ordering::Relaxed);
         let mut spins = 0u32;
+        let mut sleeps = 0u32;
         loop {
             match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
                 Ok(_) => {
@@ -438,19 +460,67 @@ impl Locked {
                         return None;
                     }
                     spins += 1;
-                    if spins == SPINS_BEFORE_GETPID && sys(NR_GETPID, [0; 6]) as u64 != theirs {
+                    if spins < SPINS {
+                        core::hint::spin_loop();
+                        continue;
+                    }
+                    spins = 0;
+                    sleeps += 1;
+                    if sleeps == SLEEPS_BEFORE_GETPID && sys(NR_GETPID, [0; 6]) as u64 != theirs {
                         return None;
                     }
-                    core::hint::spin_loop();
+                    sleep_until_released();
                 }
             }
         }
     }
 }
 
+/// Sleeps on `LOCK_SEQ` while the lock is held (at most `SLEEP_NS`).
+fn sleep_until_released() {
+    LOCK_SLEEPERS.fetch_add(1, Ordering::SeqCst);
+    let seq = LOCK_SEQ.load(Ordering::SeqCst);
+    if PATCH_LOCK.load(Ordering::SeqCst) != 0 {
+        let ts = [0, SLEEP_NS];
+        // The word changed since `seq` (a release in between): EAGAIN at
+        // once; else woken by the release, or the timeout.
+        sys(
+            NR_FUTEX,
+            [
+                LOCK_SEQ.as_ptr() as i64,
+                FUTEX_WAIT_PRIVATE,
+                i64::from(seq),
+                ts.as_ptr() as i64,
+                0,
+                0,
+            ],
+        );
+    }
+    LOCK_SLEEPERS.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Frees the lock and wakes the threads sleeping on it.
+fn release() {
+    PATCH_LOCK.store(0, Ordering::SeqCst);
+    LOCK_SEQ.fetch_add(1, Ordering::SeqCst);
+    if LOCK_SLEEPERS.load(Ordering::SeqCst) != 0 {
+        sys(
+            NR_FUTEX,
+            [
+                LOCK_SEQ.as_ptr() as i64,
+                FUTEX_WAKE_PRIVATE,
+                i64::from(i32::MAX),
+                0,
+                0,
+                0,
+            ],
+        );
+    }
+}
+
 impl Drop for Locked {
     fn drop(&mut self) {
-        PATCH_LOCK.store(0, Ordering::Release);
+        release();
     }
 }
 
@@ -463,7 +533,7 @@ extern "C" fn before_fork() {
 }
 
 extern "C" fn after_fork() {
-    PATCH_LOCK.store(0, Ordering::Release);
+    release();
 }
 
 extern "C" {
@@ -917,7 +987,7 @@ extern "C" fn warm_up_at_load() {
     bounds::init();
     site::warm_up();
     let _ = bounds::find_object(warm_up_at_load as *const () as u64);
-    // SAFETY: three functions that only touch PATCH_LOCK.
+    // SAFETY: three functions that only take or release the patch lock.
     unsafe { pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
 }
 
