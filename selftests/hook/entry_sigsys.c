@@ -70,7 +70,7 @@ static long fresh_getpid(void)
 	return r;
 }
 
-static __attribute__((noinline)) long fresh_getppid(void)
+static long fresh_getppid(void)
 {
 	long r;
 

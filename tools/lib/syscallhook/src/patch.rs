@@ -58,14 +58,16 @@
 //! `rt_sigaction`, `dispatch.rs`), plus `membarrier(SYNC_CORE)`.  Not done
 //! yet; the store stays a plain 2-byte store.
 //!
-//! **Locking.**  One lock (spin, then sleep on a futex) serialises rewrites (a maps read, the
-//! mprotect window and the store must not interleave with another
-//! thread's).  `rewrite` runs in the SIGSYS handler with every signal
-//! blocked, and eager mode blocks them too, so nothing can interrupt the
-//! holder on its own thread and re-enter; should it happen anyway (a
-//! handler that does not block signals), the lock knows its holder's
-//! thread id and the re-entered call leaves the site on SUD instead of
-//! spinning.  No allocation or libc lock is taken while it is held.  fork
+//! **Locking.**  One lock serialises rewrites (a maps read, the mprotect
+//! window and the store must not interleave with another thread's): a
+//! waiter spins a little, then sleeps on a futex word that every release
+//! bumps (real-time spinners would never let a preempted holder run).
+//! `rewrite` runs in the SIGSYS handler with every signal blocked, and
+//! eager mode blocks them too, so nothing can interrupt the holder on its
+//! own thread and re-enter; should it happen anyway (a handler that does
+//! not block signals), the lock knows its holder's thread (its TLS block,
+//! found without a syscall) and the re-entered call leaves the site on SUD
+//! instead of waiting.  No allocation or libc lock is taken while it is held.  fork
 //! handlers take the lock around `fork()`, so that a child never inherits
 //! it held by a thread it does not have (nor an open mprotect window).
 
