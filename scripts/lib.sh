@@ -67,6 +67,14 @@ kernel_build_dir() {
 FFIPKG=libffi
 FFIVER=3.4.4-1
 FFISRC=$TRAMPFD_CACHE/src/libffi-3.4.4
+# The second libffi (selftests/libffi/README, "Other libffi builds"):
+# Debian 13's source package, unpacked with its Debian patches into
+# FFISRC2, and its upstream tarball (libffi_3.4.8.orig.tar.gz, upstream's
+# release tarball) unpatched into FFISRC2UP.
+FFISUITE2=trixie
+FFIVER2=3.4.8-2
+FFISRC2=$TRAMPFD_CACHE/src/libffi-3.4.8
+FFISRC2UP=$TRAMPFD_CACHE/src/libffi-3.4.8-upstream
 
 # Progress of the long steps of scripts/bootstrap and scripts/build-libffi
 # (package installs, the bindgen and kernel builds, downloads): which step

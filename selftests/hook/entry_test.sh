@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..34"
+echo "1..37"
 t() {
 	desc=$1
 	shift
@@ -119,3 +119,12 @@ t "single-stepped hooked syscalls (SIGTRAP without SA_ONSTACK, callback: slow pa
 	"$PRE /t/entry_sstep | grep '^sstep: ok'"
 t "a hooked pkey_alloc(PKEY_DISABLE_WRITE) keeps its PKRU change (slow path)" sh -c \
 	"$PRE /t/entry_pkru | grep -q '^pkru: ok '"
+
+# --- issue 21 item 9: cross-modifying code (xmc.rs) ---
+t "sites rewritten while 4 threads run them: int3 traps taken, synced, every getpid right (item 9)" sh -c \
+	"/t/entry_xmc && $PRE timeout 600 /t/entry_xmc | tee /dev/stderr | grep -qx 'xmc: ok'"
+t "the same with every signal (SIGTRAP too) blocked in the threads: no kill (item 9)" sh -c \
+	"/t/entry_xmc blocked && $PRE timeout 600 /t/entry_xmc blocked | tee /dev/stderr | grep -qx 'xmc: ok'"
+t "the program's own SIGTRAP action: raise, int3 (also over a rewritten site), TF, flags, SIG_IGN/SIG_DFL, as natively (item 9)" sh -c \
+	"/t/entry_sigtrap | grep -qx 'sigtrap: ok' || exit 1; $PRE timeout 120 /t/entry_sigtrap >/tmp/st.out; cat /tmp/st.out;
+	 grep -qx 'sigtrap: ok' /tmp/st.out && grep -qx 'sigtrap: jit site rewritten before the int3' /tmp/st.out"

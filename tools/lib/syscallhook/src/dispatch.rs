@@ -35,6 +35,7 @@ const NR_VFORK: i64 = 58;
 const NR_CLONE: i64 = 56;
 const NR_EXIT: i64 = 60;
 const NR_RT_SIGTIMEDWAIT: i64 = 128;
+const NR_SIGALTSTACK: i64 = 131;
 const NR_RT_SIGSUSPEND: i64 = 130;
 const NR_EXIT_GROUP: i64 = 231;
 const NR_PSELECT6: i64 = 270;
@@ -71,6 +72,7 @@ pub fn refresh_classes() {
         ) {
             k |= C_ASM;
         } else if MASK_CALLS.contains(&nr)
+            || nr == NR_SIGALTSTACK // signals::altstack_set
             || all_slow
             || (nr == NR_EXIT_GROUP && count)
             || crate::patch::watches(nr)
@@ -147,6 +149,9 @@ pub fn run(rax: u64, frame_args: &[u64; 6]) -> i64 {
     // munmap, mremap, mmap(MAP_FIXED): the rewritten-site table follows
     // (keyed on the kernel's number; the kernel gets rax unchanged).
     let ret = crate::patch::mapping_call(nr, &args, || sys(rax as i64, args.map(|x| x as i64)));
+    if nr == NR_SIGALTSTACK && ret == 0 {
+        crate::signals::altstack_set(args[0]);
+    }
     if hooked && nr != NR_EXIT_GROUP {
         thread::guarded(|| hooks::after(nr, &args, ret));
     }
@@ -166,8 +171,9 @@ fn own_memory() -> bool {
     sys(39, [0; 6]) as u64 == crate::shl_table_pid.load(Ordering::Relaxed)
 }
 
-/// Copies the sigset at `p` (if any) into `slot` without SIGSYS and returns
-/// the pointer to pass instead.
+/// Copies the sigset at `p` (if any) into `slot` without SIGSYS (and
+/// SIGTRAP while the int3 protocol is on) and returns the pointer to pass
+/// instead.
 fn strip(p: u64, slot: &mut u64) -> u64 {
     if p == 0 {
         return 0;
@@ -175,7 +181,7 @@ fn strip(p: u64, slot: &mut u64) -> u64 {
     // SAFETY: the program passed this sigset pointer to the kernel, which
     // reads 8 bytes there; we read the same (a bad pointer faults here
     // instead of returning -EFAULT).
-    *slot = unsafe { (p as *const u64).read_unaligned() } & !SIGSYS_BIT;
+    *slot = unsafe { (p as *const u64).read_unaligned() } & !crate::xmc::protected_bits();
     slot as *mut u64 as u64
 }
 
@@ -183,10 +189,20 @@ fn strip(p: u64, slot: &mut u64) -> u64 {
 /// SIGSYS, which the kernel turns into a kill if the signal is blocked (as
 /// in posix_spawn's child, which blocks everything). So masks the program
 /// sets never include SIGSYS, and `rt_sigaction(SIGSYS)` is answered from
-/// the library's copy. Returns `Some(result)` when the call is answered
-/// here.
+/// the library's copy. The same for SIGTRAP while the int3 protocol is on
+/// (`xmc.rs`): a thread may hit an `int3` at a site being patched at any
+/// moment, and a blocked or ignored forced SIGTRAP kills. Returns
+/// `Some(result)` when the call is answered here.
 fn protect_sigsys(nr: i64, args: &mut [u64; 6], scratch: &mut [u64; 4]) -> Option<i64> {
     match nr {
+        NR_RT_SIGACTION if args[0] == crate::xmc::SIGTRAP as u64 && crate::xmc::on() => {
+            return Some(crate::xmc::sigaction(
+                args[1],
+                args[2],
+                args[3],
+                own_memory(),
+            ));
+        }
         NR_RT_SIGACTION if args[0] == crate::SIGSYS as u64 => {
             if args[3] != 8 {
                 return Some(-22); // -EINVAL, as the kernel answers
@@ -216,7 +232,7 @@ fn protect_sigsys(nr: i64, args: &mut [u64; 6], scratch: &mut [u64; 4]) -> Optio
             unsafe {
                 core::ptr::copy_nonoverlapping(args[1] as *const u64, scratch.as_mut_ptr(), 4)
             };
-            scratch[3] &= !SIGSYS_BIT;
+            scratch[3] &= !crate::xmc::protected_bits();
             args[1] = scratch.as_ptr() as u64;
         }
         _ => {}

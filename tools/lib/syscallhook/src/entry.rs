@@ -232,6 +232,14 @@ shl_rearm:
     xor %edx, %edx                  /* no old action */
     mov $8, %r10d                   /* sigsetsize */
     syscall                         /* the syscall, from library text */
+    mov shl_sigtrap_action@GOTPCREL(%rip), %rsi /* the library's SIGTRAP action (xmc.rs) */
+    cmpq $0, (%rsi)                 /* the int3 protocol is off: leave it */
+    je 1f                           /* zero: to label 1 ahead */
+    mov $13, %eax                   /* rt_sigaction: again, as for SIGSYS */
+    mov $5, %edi                    /* SIGTRAP (a trap at a site being patched must not kill) */
+    xor %edx, %edx                  /* no old action */
+    mov $8, %r10d                   /* sigsetsize */
+    syscall                         /* the syscall, from library text */
 1:  pop %r8                         /* registers back */
     pop %r10                        /* restore r10 */
     pop %rdx                        /* restore rdx */

@@ -60,6 +60,7 @@ mod patch;
 mod signals;
 mod site;
 mod thread;
+mod xmc;
 
 use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
@@ -236,7 +237,20 @@ const SIGSYS: i64 = 31;
 /// Installs the SIGSYS handler and switches SUD on for this thread; on
 /// failure, puts SIGSYS's default action back.
 fn enable_sud() -> Result<(), &'static str> {
-    signals::install()?;
+    // The int3 protocol's SIGTRAP handler first: the SIGSYS action's mask
+    // depends on it (xmc.rs).
+    let force = match std::env::var("SYSCALLHOOK_XMC").as_deref() {
+        Ok("plain") => Some(xmc::Method::Plain),
+        Ok("mprotect") => Some(xmc::Method::Mprotect),
+        _ => None,
+    };
+    if xmc::choose(force) != xmc::Method::Plain && !xmc::install() {
+        xmc::choose(Some(xmc::Method::Plain));
+    }
+    if let Err(e) = signals::install() {
+        xmc::uninstall();
+        return Err(e);
+    }
     let start = entry::shl_text_start as *const () as i64;
     let end = entry::shl_text_end as *const () as i64;
     const PR_SET_SYSCALL_USER_DISPATCH: i64 = 59;
@@ -254,6 +268,7 @@ fn enable_sud() -> Result<(), &'static str> {
     );
     if r != 0 {
         signals::uninstall();
+        xmc::uninstall();
         return Err("prctl(PR_SET_SYSCALL_USER_DISPATCH)");
     }
     Ok(())

@@ -6,7 +6,8 @@
 //! (seccomp `SECCOMP_RET_TRAP`, `kill -SYS`) go to the program's own
 //! SIGSYS action, which the library keeps (see `dispatch::protect_sigsys`).
 //!
-//! The handler runs with every signal blocked (`sa_mask` full), so a
+//! The handler runs with every signal blocked (`sa_mask` full; all but
+//! SIGTRAP while the int3 protocol is on, see `xmc.rs`), so a
 //! nested signal cannot reach a not-yet-rewritten site while the patcher
 //! holds its lock. It allocates nothing and takes no lock but the
 //! patcher's. Its Rust part runs on the thread's hook stack
@@ -41,7 +42,7 @@
 //!   at esp, as the kernel does) and the context resumes where the kernel
 //!   would have resumed it. Such sites are never rewritten.
 
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::dispatch::{self, PROGRAM_SIGSYS, SIGSYS_BIT};
 use crate::entry::{self, sys};
@@ -84,6 +85,7 @@ const NR_TGKILL: i64 = 234;
 const SIG_UNBLOCK: i64 = 1;
 const SIG_SETMASK: i64 = 2;
 const SA_SIGINFO: u64 = 4;
+const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
 const SA_RESETHAND: u64 = 0x8000_0000;
@@ -108,20 +110,24 @@ pub static shl_sigsys_action: [AtomicU64; 4] = [const { AtomicU64::new(0) }; 4];
 /// Installs the library's SIGSYS handler (every signal blocked while it
 /// runs) and makes sure SIGSYS is not blocked in this thread.
 ///
-/// Without `SA_ONSTACK`: a SUD SIGSYS is synchronous, raised by a
-/// `syscall` the thread just executed on a stack that works, so the frame
-/// goes there (below its red zone; the kernel stays on the `sigaltstack`
-/// when the thread already runs on it). With `SA_ONSTACK` the program's
-/// alternate stack would also have to hold the frame: one too small on
-/// purpose (the kernel's `sigaltstack` selftest installs 2049 bytes, below
-/// `AT_MINSIGSTKSZ`, so that its SIGALRM becomes a SIGSEGV) made the next
-/// trap undeliverable, and the process died of a forced SIGSEGV.
+/// With `SA_ONSTACK` while no thread has set an alternate stack too small
+/// for a signal frame (see [`altstack_set`]): a `syscall` made with a
+/// stack pointer that cannot take a frame (the kernel's `syscall_arg_fault`
+/// selftest calls with `rsp` = 0xffffffff and must get `-ENOSYS`) is then
+/// still reported on the program's alternate stack.
 pub fn install() -> Result<(), &'static str> {
+    let onstack = if ONSTACK.load(Ordering::Relaxed) {
+        SA_ONSTACK
+    } else {
+        0
+    };
     let sa = [
         entry::shl_sigsys_entry as *const () as u64,
-        SA_SIGINFO | SA_RESTORER,
+        SA_SIGINFO | SA_RESTORER | onstack,
         entry::shl_restorer as *const () as u64,
-        !0,
+        // Every signal but SIGTRAP when the int3 protocol is on: the
+        // callbacks run here may reach a site another thread is patching.
+        !(crate::xmc::protected_bits() & crate::xmc::SIGTRAP_BIT),
     ];
     for (slot, v) in shl_sigsys_action.iter().zip(sa) {
         slot.store(v, Ordering::Relaxed);
@@ -133,6 +139,49 @@ pub fn install() -> Result<(), &'static str> {
     }
     unblock_sigsys();
     Ok(())
+}
+
+/// Whether the SIGSYS action has `SA_ONSTACK` (cleared for good by
+/// [`altstack_set`]).
+static ONSTACK: AtomicBool = AtomicBool::new(true);
+
+/// `AT_MINSIGSTKSZ`: the kernel's size of a signal frame on this machine.
+const AT_MINSIGSTKSZ: u64 = 51;
+/// `SS_DISABLE` in `stack_t.ss_flags`.
+const SS_DISABLE: i32 = 2;
+
+extern "C" {
+    fn getauxval(kind: u64) -> u64;
+}
+
+/// Called after a `sigaltstack(ss, ...)` that succeeded. An alternate stack
+/// smaller than a signal frame (`AT_MINSIGSTKSZ`; the kernel accepts any
+/// size from `MINSIGSTKSZ`, 2048) cannot hold the SIGSYS frame either:
+/// with `SA_ONSTACK`, a SUD trap in that thread outside a handler on the
+/// alternate stack would become a forced SIGSEGV and, inside a SIGSEGV
+/// handler, kill the process (the kernel's `sigaltstack` selftest installs
+/// 2049 bytes on purpose so that its SIGALRM becomes a SIGSEGV). So from
+/// then on the SIGSYS action goes without `SA_ONSTACK`, for the whole
+/// process (an action is per process; the trap is synchronous, raised by a
+/// `syscall` on a stack that just worked, so the frame goes there, or
+/// stays on the alternate stack if the thread already runs on it).
+pub fn altstack_set(ss: u64) {
+    if ss == 0 || !ONSTACK.load(Ordering::Relaxed) {
+        return;
+    }
+    // SAFETY: the kernel just read this `stack_t` (ss_sp at 0, ss_flags,
+    // an int, at 8, ss_size at 16) for a sigaltstack that succeeded.
+    let (flags, size) = unsafe {
+        (
+            ((ss + 8) as *const i32).read_unaligned(),
+            ((ss + 16) as *const u64).read_unaligned(),
+        )
+    };
+    // SAFETY: getauxval reads the auxiliary vector.
+    let min = unsafe { getauxval(AT_MINSIGSTKSZ) };
+    if flags & SS_DISABLE == 0 && size < min && ONSTACK.swap(false, Ordering::Relaxed) {
+        let _ = install();
+    }
 }
 
 /// Puts SIGSYS's default action back (SUD could not be switched on).
@@ -297,7 +346,7 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
     if flags & SA_NODEFER == 0 {
         m |= 1 << (sig - 1);
     }
-    m &= !SIGSYS_BIT;
+    m &= !crate::xmc::protected_bits(); // SIGSYS, and SIGTRAP (xmc.rs)
     sys(
         NR_RT_SIGPROCMASK,
         [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0],
