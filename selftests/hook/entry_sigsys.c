@@ -9,6 +9,11 @@
  *          (sharing the parent's memory) resets SIGSYS before its exec.
  *          Prints "sigsys: ok".
  *   dfl:   no handler: the trapped getppid kills the process with SIGSYS.
+ *   getpidkill: a filter that kills the process on getpid, then a
+ *          syscall at a site never executed before: the library's SIGSYS
+ *          handler rewrites it without a getpid of its own (as the
+ *          kernel's seccomp_bpf precedence/KILL_thread/TRAP tests need).
+ *          Prints "getpidkill: ok".
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -65,6 +70,36 @@ static long fresh_getpid(void)
 	return r;
 }
 
+static long fresh_getppid(void)
+{
+	long r;
+
+	asm volatile("syscall" : "=a"(r) : "a"(110L) : "rcx", "r11", "memory");
+	return r;
+}
+
+static int kill_on_getpid(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getpid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { ARRAY_SIZE(f), f };
+	pid_t parent = getppid();
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		return 2;
+	if (fresh_getppid() != parent) {
+		printf("getpidkill: WRONG\n");
+		return 1;
+	}
+	printf("getpidkill: ok\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa, old;
@@ -72,6 +107,8 @@ int main(int argc, char **argv)
 	int ok = 1, n = 0;
 	DIR *d;
 
+	if (argc > 1 && !strcmp(argv[1], "getpidkill"))
+		return kill_on_getpid();
 	if (argc > 1 && !strcmp(argv[1], "dfl")) {
 		if (trap_getppid())
 			return 2;

@@ -8,7 +8,7 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..36"
+echo "1..37"
 t() {
 	desc=$1
 	shift
@@ -65,6 +65,8 @@ t "seccomp SIGSYS chained to the program's handler; all signals blocked" sh -c \
 	"$PRE /t/entry_sigsys | grep -qx 'sigsys: ok'"
 t "seccomp trap with SIG_DFL still kills with SIGSYS" sh -c \
 	"$PRE /t/entry_sigsys dfl; [ \$? = 159 ]"
+t "a seccomp filter that kills getpid: a new site is rewritten without the library's own getpid" sh -c \
+	"$PRE /t/entry_sigsys getpidkill | grep -qx 'getpidkill: ok'"
 t "a minimal sigaltstack (AT_MINSIGSTKSZ + 128): the SIGSYS handler runs on the hook stack" sh -c \
 	"$PRE /t/entry_altstack | grep -q '^altstack: ok'"
 t "a callback's own write() does not recurse" sh -c \

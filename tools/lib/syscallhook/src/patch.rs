@@ -52,17 +52,20 @@
 //! which promises no order of the bytes: a thread could execute a torn
 //! `ff 05` (an `incl` of a RIP-relative address).
 //!
-//! **Locking.**  One spin lock serialises rewrites (a maps read, the
-//! mprotect window and the store must not interleave with another
-//! thread's).  `rewrite` runs in the SIGSYS handler with every signal
-//! blocked but SIGTRAP (the int3 protocol needs it there: `xmc.rs`, whose
-//! handler defers a `kill -TRAP` that lands on the patcher's thread in
-//! the middle of a patch, so that no program handler runs there and into
-//! its own `int3`), and eager mode blocks them all, so nothing can interrupt the
+//! **Locking.**  One lock serialises rewrites (a maps read, the mprotect
+//! window and the store must not interleave with another thread's): a
+//! waiter spins a little, then sleeps on a futex word that every release
+//! bumps (real-time spinners would never let a preempted holder run).
+//! `rewrite` runs in the SIGSYS handler with every signal blocked but
+//! SIGTRAP (the int3 protocol needs it there: `xmc.rs`, whose handler
+//! defers a `kill -TRAP` that lands on the patcher's thread in the middle
+//! of a patch, so that no program handler runs there and into its own
+//! `int3`), and eager mode blocks them all, so nothing can interrupt the
 //! holder on its own thread and re-enter; should it happen anyway (a
 //! handler that does not block signals), the lock knows its holder's
-//! thread id and the re-entered call leaves the site on SUD instead of
-//! spinning.  No allocation or libc lock is taken while it is held.  fork
+//! thread (its TLS block, found without a syscall) and the re-entered call
+//! leaves the site on SUD instead of waiting.  No allocation or libc lock
+//! is taken while it is held.  fork
 //! handlers take the lock around `fork()`, so that a child never inherits
 //! it held by a thread it does not have (nor an open mprotect window).
 
@@ -75,7 +78,7 @@ use core::sync::atomic::{
 use crate::entry::{self, sys};
 use crate::maps::{self, Vma};
 use crate::site::{self, Refusal, REFUSALS, REFUSAL_NAMES};
-use crate::{bounds, Buf};
+use crate::{bounds, thread, Buf};
 
 /// Size of the rewritten-site table.
 const SITES: usize = 1 << 16;
@@ -118,9 +121,11 @@ static REWRITTEN: AtomicU64 = AtomicU64::new(0);
 /// Number of sites refused, per [`Refusal`].
 static REFUSED: [AtomicU64; REFUSALS] = [const { AtomicU64::new(0) }; REFUSALS];
 
-/// Serialises rewrites; see the file header.  Holds the holder's process
-/// id << 32 | thread id (0: free).
+/// Serialises rewrites; see the file header.  Holds the holder thread's
+/// TLS block address (0: free); its process is in [`LOCK_PID`].
 static PATCH_LOCK: AtomicI64 = AtomicI64::new(0);
+/// The holder's process: `shl_table_pid` when it took [`PATCH_LOCK`].
+static LOCK_PID: AtomicU64 = AtomicU64::new(0);
 /// Bumped at every release of [`PATCH_LOCK`]: the futex word waiters
 /// sleep on.
 static PATCH_SEQ: AtomicU32 = AtomicU32::new(0);
@@ -393,9 +398,12 @@ fn in_library(addr: u64) -> bool {
 }
 
 const NR_GETPID: i64 = 39;
-const NR_GETTID: i64 = 186;
 
-/// The spin lock, held for the life of the guard.
+/// Sleeps on a lock held by another thread before its process is checked
+/// with a real `getpid` (see `Locked::new`).
+const SLEEPS_BEFORE_GETPID: u32 = 64;
+
+/// The lock, held for the life of the guard.
 struct Locked;
 
 impl Locked {
@@ -409,24 +417,50 @@ impl Locked {
     /// lock. The caller then leaves the site on SUD this time rather than
     /// wait for a holder that cannot release it.
     ///
+    /// No syscall on the way in: the patcher runs in the SIGSYS handler
+    /// with every signal blocked, where a seccomp filter that traps or
+    /// kills `getpid` (the kernel's seccomp selftests use it as their
+    /// victim) would kill the process or the thread for a call the program
+    /// never made. The thread is its TLS block (one per live thread; a
+    /// `vfork` child that shares its parent's is the parent here, which is
+    /// blocked in vfork and holds no lock), the process `shl_table_pid`,
+    /// which the library's fork path sets in the child before it returns.
+    /// Only a lock still held after `SLEEPS_BEFORE_GETPID` sleeps asks the
+    /// kernel for the pid (a holder in a process that `clone` without
+    /// `CLONE_VM` copied the lock into).
+    ///
     /// A waiter spins a little, then sleeps on a futex: the holder reads
     /// /proc/self/maps and calls mprotect, which may sleep, and threads that
     /// spin meanwhile (64 threads trapping on the same new sites at once,
     /// as in the kernel's `futex_numa_mpol` selftest) would keep it off the
-    /// CPUs for seconds.
+    /// CPUs for seconds, or for ever when they are real-time threads
+    /// (`futex_requeue_pi`'s `SCHED_FIFO` ones hung lazy mode).
     fn new() -> Option<Self> {
-        let pid = sys(NR_GETPID, [0; 6]);
-        let me = pid << 32 | sys(NR_GETTID, [0; 6]);
+        let me = thread::tls() as i64;
+        let pid = crate::shl_table_pid.load(Ordering::Relaxed);
         let mut spins = 0u32;
+        let mut sleeps = 0u32;
         loop {
             match PATCH_LOCK.compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed) {
-                Ok(_) => return Some(Locked),
-                Err(holder) if holder == me || holder >> 32 != pid => return None,
+                Ok(_) => {
+                    LOCK_PID.store(pid, Ordering::Relaxed);
+                    return Some(Locked);
+                }
+                Err(holder) if holder == me => return None,
+                Err(0) => {} // a spurious failure of the weak exchange
+                Err(_) if LOCK_PID.load(Ordering::Relaxed) != pid => return None,
                 Err(_) if spins < LOCK_SPINS => {
                     spins += 1;
                     core::hint::spin_loop();
                 }
                 Err(_) => {
+                    spins = 0;
+                    sleeps += 1;
+                    if sleeps == SLEEPS_BEFORE_GETPID
+                        && sys(NR_GETPID, [0; 6]) as u64 != LOCK_PID.load(Ordering::Relaxed)
+                    {
+                        return None;
+                    }
                     // Announce the waiter, then read the sequence, then
                     // look at the lock again (all SeqCst, against the
                     // release's store, bump and waiter count): either the
@@ -814,10 +848,11 @@ pub fn rewrite(site: u64) -> bool {
     rewrite_sorted(&[site]) == 1
 }
 
-/// Whether this thread holds the patch lock.
+/// Whether this thread holds the patch lock (no syscall: see
+/// `Locked::new`).
 pub fn held_by_me() -> bool {
-    let me = sys(NR_GETPID, [0; 6]) << 32 | sys(NR_GETTID, [0; 6]);
-    PATCH_LOCK.load(Ordering::Acquire) == me
+    PATCH_LOCK.load(Ordering::Acquire) == thread::tls() as i64
+        && LOCK_PID.load(Ordering::Relaxed) == crate::shl_table_pid.load(Ordering::Relaxed)
 }
 
 /// Runs `f` with every signal blocked in this thread, as [`rewrite`]
@@ -992,7 +1027,7 @@ extern "C" fn warm_up_at_load() {
     bounds::init();
     site::warm_up();
     let _ = bounds::find_object(warm_up_at_load as *const () as u64);
-    // SAFETY: three functions that only touch PATCH_LOCK.
+    // SAFETY: three functions that only take or release the patch lock.
     unsafe { pthread_atfork(Some(before_fork), Some(after_fork), Some(after_fork)) };
 }
 
