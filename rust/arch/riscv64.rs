@@ -27,10 +27,10 @@
 //! addresses complete in either order, so `fence r, r` keeps the data load
 //! after the code load: a writer that stores the data entry and then the
 //! code entry with release semantics (libtrampfd's `trampfd_closure_set`)
-//! is never seen as new code with old data. The data literal is loaded first, while the code register
-//! still holds the address `auipc` computed; `auipc` sits at offset 4, after
-//! the landing pad, so each load's offset is the literal's slot offset
-//! minus 4.
+//! is never seen as new code with old data. The data literal is loaded
+//! first, while the code register still holds the address `auipc`
+//! computed; `auipc` sits at offset 4, after the landing pad, so each
+//! load's offset is the literal's slot offset minus 4.
 //!
 //! Landing pad (Zicfilp): a caller that calls the slot indirectly (through
 //! any register but ra, t0 or t2) with landing pads enforced must land on an
