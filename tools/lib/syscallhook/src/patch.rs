@@ -456,8 +456,12 @@ impl Locked {
                 Err(_) => {
                     spins = 0;
                     sleeps += 1;
+                    // (LOCK_PID 0: the library never initialised, as in
+                    // its host tests; no fork child can hold the lock.)
+                    let holder = LOCK_PID.load(Ordering::Relaxed);
                     if sleeps == SLEEPS_BEFORE_GETPID
-                        && sys(NR_GETPID, [0; 6]) as u64 != LOCK_PID.load(Ordering::Relaxed)
+                        && holder != 0
+                        && sys(NR_GETPID, [0; 6]) as u64 != holder
                     {
                         return None;
                     }
