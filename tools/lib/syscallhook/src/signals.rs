@@ -351,6 +351,13 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
         NR_RT_SIGPROCMASK,
         [SIG_SETMASK, &m as *const u64 as i64, 0, 8, 0, 0],
     );
+    call_program_handler(sig, info, ctx, handler, flags);
+    // Returning restores the interrupted mask (rt_sigreturn).
+}
+
+/// Calls the program's own handler `handler` (not SIG_DFL or SIG_IGN) for
+/// `sig`, with `SA_SIGINFO`'s three arguments if `flags` has it.
+pub fn call_program_handler(sig: i32, info: *mut u8, ctx: *mut u8, handler: u64, flags: u64) {
     if flags & SA_SIGINFO != 0 {
         // SAFETY: the program registered this as a SA_SIGINFO handler.
         let f: extern "C" fn(i32, *mut u8, *mut u8) = unsafe { core::mem::transmute(handler) };
@@ -360,13 +367,13 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
         let f: extern "C" fn(i32) = unsafe { core::mem::transmute(handler) };
         f(sig);
     }
-    // Returning restores the interrupted mask (rt_sigreturn).
 }
 
-/// SIGSYS's default action: terminate with a core dump. Re-raised with the
-/// default disposition, then our handler back for the (unlikely) case the
-/// process survives.
-fn default_action() {
+/// Sets `sig` to its default action and sends it to this thread; the
+/// caller unblocks it (or runs with it unblocked) so that the default
+/// action happens, and puts its own action back should the process
+/// survive.
+pub fn send_default(sig: i64) {
     let dfl = KSigaction {
         handler: 0,
         flags: SA_RESTORER,
@@ -375,11 +382,18 @@ fn default_action() {
     };
     sys(
         NR_RT_SIGACTION,
-        [SIGSYS, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
+        [sig, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
     );
     let pid = sys(NR_GETPID, [0; 6]);
     let tid = sys(NR_GETTID, [0; 6]);
-    sys(NR_TGKILL, [pid, tid, SIGSYS, 0, 0, 0]);
+    sys(NR_TGKILL, [pid, tid, sig, 0, 0, 0]);
+}
+
+/// SIGSYS's default action: terminate with a core dump. Re-raised with the
+/// default disposition, then our handler back for the (unlikely) case the
+/// process survives.
+fn default_action() {
+    send_default(SIGSYS);
     unblock_sigsys(); // delivered now: the process dies here
     let _ = install();
 }

@@ -107,7 +107,6 @@ const NR_MPROTECT: i64 = 10;
 const NR_SCHED_YIELD: i64 = 24;
 const NR_GETPID: i64 = 39;
 const NR_GETTID: i64 = 186;
-const NR_TGKILL: i64 = 234;
 const NR_MEMBARRIER: i64 = 324;
 const MEMBARRIER_CMD_QUERY: i64 = 0;
 const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: i64 = 1 << 5;
@@ -524,34 +523,14 @@ fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
     if flags & SA_RESETHAND != 0 {
         PROGRAM_SIGTRAP[0].store(0, Ordering::Release);
     }
-    if flags & SA_SIGINFO != 0 {
-        // SAFETY: the program registered this as a SA_SIGINFO handler.
-        let f: extern "C" fn(i32, *mut u8, *mut u8) = unsafe { core::mem::transmute(handler) };
-        f(sig, info, ctx);
-    } else {
-        // SAFETY: the program registered this as a plain handler.
-        let f: extern "C" fn(i32) = unsafe { core::mem::transmute(handler) };
-        f(sig);
-    }
+    crate::signals::call_program_handler(sig, info, ctx, handler, flags);
 }
 
 /// SIGTRAP's default action: terminate with a core dump.  Re-sent with
 /// the default disposition (SIGTRAP is not blocked here: `SA_NODEFER`),
 /// then the library's action back should the process survive.
 fn default_action() {
-    let dfl = KSigaction {
-        handler: 0,
-        flags: SA_RESTORER,
-        restorer: entry::shl_restorer as *const () as usize,
-        mask: 0,
-    };
-    sys(
-        NR_RT_SIGACTION,
-        [SIGTRAP, &dfl as *const KSigaction as i64, 0, 8, 0, 0],
-    );
-    let pid = sys(NR_GETPID, [0; 6]);
-    let tid = sys(NR_GETTID, [0; 6]);
-    sys(NR_TGKILL, [pid, tid, SIGTRAP, 0, 0, 0]);
+    crate::signals::send_default(SIGTRAP);
     install_for(
         PROGRAM_SIGTRAP[1].load(Ordering::Relaxed),
         PROGRAM_SIGTRAP[3].load(Ordering::Relaxed),
