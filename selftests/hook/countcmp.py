@@ -36,8 +36,9 @@ The method (so that the comparison is exact, not approximate):
   decides (the re-executed site makes the same call again),
   the counter's own output (a write whose text starts with "syscallhook"),
   and whatever it does to arm new threads. For the last kind there is no
-  marker, so the syscalls in OWN below (memory, signal and prctl plumbing, and
-  getpid/gettid) are printed but not compared; every other number must match
+  marker, so the syscalls in OWN below (memory, signal and prctl plumbing,
+  getpid/gettid, and the int3 protocol's membarrier and sched_yield) are
+  printed but not compared; every other number must match
   exactly, and the --expect numbers must be present with exactly N calls.
   --threads also requires that the program created a thread (CLONE_THREAD).
 * A syscall the kernel restarts is counted once, as the hook counts it: a
@@ -61,6 +62,9 @@ OWN = {
     14: "rt_sigprocmask", 15: "rt_sigreturn", 28: "madvise", 39: "getpid",
     72: "fcntl", 131: "sigaltstack", 157: "prctl", 158: "arch_prctl",
     186: "gettid", 219: "restart_syscall", 234: "tgkill",
+    # The int3 protocol (xmc.rs): membarrier registration and syncs, and
+    # the sched_yield of a SIGTRAP handler waiting for a patch to end.
+    24: "sched_yield", 324: "membarrier",
 }
 NR_EXECVE, NR_EXIT_GROUP, NR_RT_SIGRETURN = 59, 231, 15
 CLONES = {56, 57, 58, 435}     # clone, fork, vfork, clone3

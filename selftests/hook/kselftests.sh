@@ -26,6 +26,17 @@ ms() {
 	read -r up _ </proc/uptime
 	echo "${up%.*}${up#*.}0"
 }
+# t1 - t0, or -1 (with both values shown on stderr) if either is not a
+# number: one run's timing must not end the whole list.
+elapsed() {
+	case "$1,$2" in
+	,* | *, | *[!0-9,]*)
+		echo "kselftests.sh: odd uptime readings '$1' '$2'" >&2
+		echo -1
+		;;
+	*) echo $(($2 - $1)) ;;
+	esac
+}
 while read -r name path args; do
 	case "$name" in '' | \#*) continue ;; esac
 	modes="native lazy eager"
@@ -63,6 +74,6 @@ while read -r name path args; do
 		kill -9 -- -$pid 2>/dev/null
 		cat /tmp/ksft.out
 		echo
-		echo "--- end $name $mode rc=$rc ms=$((t1 - t0))"
+		echo "--- end $name $mode rc=$rc ms=$(elapsed "$t0" "$t1")"
 	done
 done <"$list"
