@@ -27,6 +27,10 @@
  *             syscall(3) goes to the kernel (-1/errno), and
  *             syscall(SYS_fork)'s child lives (no SUD armed in it without
  *             a SIGSYS handler). argv[2] = the library.
+ *   execmask: an execve at a SUD site (the new image without the
+ *             library) starts with the caller's blocked mask: the call
+ *             must not run inside the SIGSYS handler, whose blocked mask
+ *             (SIGSYS, sa_mask) execve would pass on.
  *   nosud:    prctl(PR_SET_SYSCALL_USER_DISPATCH) fails (a seccomp filter
  *             answers EPERM), eager mode: not hooked, and no site was
  *             rewritten. argv[2] = the library.
@@ -281,6 +285,37 @@ static void t_nopage_child(void)
 	}
 }
 
+/*
+ * execve at a SUD site, from a forked child, of this program without the
+ * library: the new image's blocked mask must be the one the caller had,
+ * not the SIGSYS handler's (SIGSYS and its sa_mask blocked).
+ */
+static void t_execmask(const char *self)
+{
+	char *argv[] = { (char *)self, "execmask-child", NULL };
+	char *envp[] = { NULL };
+	uint64_t before = cur_mask(), after = ~0ULL;
+	int p[2], st;
+	long pid;
+
+	if (pipe(p)) {
+		perror("pipe");
+		exit(1);
+	}
+	pid = fork();
+	if (pid == 0) {
+		dup2(p[1], 1);
+		sud_syscall(SYS_execve, (long)"/proc/self/exe", (long)argv, (long)envp, 0, 0);
+		_exit(127);
+	}
+	close(p[1]);
+	CHECK(read(p[0], &after, sizeof(after)) == sizeof(after), "no mask from the new image");
+	waitpid(pid, &st, 0);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec'd child: status %#x", st);
+	CHECK(after == before, "the new image's blocked mask %#llx, the caller's %#llx",
+	      (unsigned long long)after, (unsigned long long)before);
+}
+
 static void t_nosud_child(void)
 {
 	stat_fn syscallhook_patch_stat = (stat_fn)api("syscallhook_patch_stat");
@@ -334,6 +369,12 @@ int main(int argc, char **argv)
 		reexec(argv[0], mode, argv[2], "SYSCALLHOOK_MODE=eager");
 	} else if (!strcmp(mode, "nosud-child")) {
 		t_nosud_child();
+	} else if (!strcmp(mode, "execmask")) {
+		t_execmask(argv[0]);
+	} else if (!strcmp(mode, "execmask-child")) {
+		uint64_t m = cur_mask();
+
+		return write(1, &m, sizeof(m)) == sizeof(m) ? 0 : 1;
 	} else {
 		fprintf(stderr, "usage: entry_sud MODE (see the source)\n");
 		return 2;

@@ -109,6 +109,8 @@ t "rax = getppid | 1 << 32 counted, rt_sigprocmask | 1 << 32 cannot block SIGSYS
 	"env LD_PRELOAD=$SUD_LIB SYSCALLHOOK=count /t/entry_sud highbits 2>/dev/null | grep -qx 'highbits: ok'"
 t "a clone3 CLONE_CLEAR_SIGHAND child survives its SUD traps" sh -c \
 	"env LD_PRELOAD=$SUD_LIB /t/entry_sud clearsighand | grep -qx 'clearsighand: ok'"
+t "SUD site: execve's new image gets the caller's signal mask, not the handler's" sh -c \
+	"env LD_PRELOAD=$SUD_LIB /t/entry_sud execmask | grep -qx 'execmask: ok'"
 t "no page (/dev/zpoline fails): syscall(SYS_fork)'s child is not armed, lives" sh -c \
 	"/t/entry_sud nopage $SUD_LIB 2>&1 | grep -qx 'nopage-child: ok'"
 t "SUD refused (seccomp EPERM), eager: not hooked and no site rewritten" sh -c \

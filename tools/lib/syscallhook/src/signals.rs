@@ -15,10 +15,13 @@
 //! `sigaltstack` (Rust's own is 8 KiB) or a small program stack.
 //!
 //! * `0f 05` (`syscall`): `patch::rewrite(site)`, then re-execute the site
-//!   (now `call *%rax`, through the hook). If the patcher refuses the site,
+//!   (now `call *%rax`, through the hook); never for the calls an image
+//!   makes once at its end (`execve`, `execveat`, `exit_group`: see
+//!   `once_per_image`). If the patcher refuses the site,
 //!   a call that changes what the handler's `rt_sigreturn` restores
 //!   (`rt_sigprocmask`: the signal mask; `sigaltstack`; `pkey_alloc`:
-//!   PKRU) never runs inside this handler, or sigreturn would undo it: the
+//!   PKRU), or that passes the handler's blocked mask on to a new image
+//!   (`execve`, `execveat`), never runs inside this handler, or sigreturn would undo it: the
 //!   interrupted context is pointed at library asm that makes the call
 //!   after the handler returned, with the site's registers, as lazypoline
 //!   does: `shl_sud_call` (through the hook entry: counter, callbacks,
@@ -235,11 +238,23 @@ extern "C" fn shl_on_sigsys(sig: i32, info: *mut u8, ctx: *mut u8) {
         return;
     }
     let site = g[reg::RIP].wrapping_sub(2);
-    if patch::rewrite(site) {
+    if !once_per_image(dispatch::kernel_nr(g[reg::RAX])) && patch::rewrite(site) {
         g[reg::RIP] = site; // execute it again, as call *%rax
         return;
     }
     redirect(g);
+}
+
+/// Calls a process image makes once, at its end: `execve`, `execveat`
+/// (a failed one returns, and execvp's PATH walk makes a few) and
+/// `exit_group`. Their sites stay on SUD: a rewrite (a read of
+/// `/proc/self/maps`, two `mprotect`s and the int3 protocol's syncs)
+/// would serve no later call of the image that makes it, and a `fork`
+/// child that execs or exits at a site its parent never reached (every
+/// child of a forking server, each of pidfd_test's 33,000 children) would
+/// pay it every time, in its own copy of the text.
+fn once_per_image(nr: i64) -> bool {
+    matches!(nr, NR_EXECVE | NR_EXIT_GROUP | NR_EXECVEAT)
 }
 
 /// The slow path for a `syscall` site the patcher did not rewrite: the
@@ -265,8 +280,10 @@ fn redirect(g: &mut [u64; 23]) {
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_spawn as *const () as u64;
         }
-        NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_PKEY_ALLOC => {
+        NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_PKEY_ALLOC | NR_EXECVE | NR_EXECVEAT => {
             // What sigreturn restores: through the hook entry, after it.
+            // execve keeps the signal mask: made inside this handler, the
+            // new image would start with SIGSYS (and sa_mask) blocked.
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_call as *const () as u64;
         }
@@ -290,6 +307,12 @@ fn redirect(g: &mut [u64; 23]) {
     }
 }
 
+/// `execve`: the new image inherits the blocked mask.
+const NR_EXECVE: i64 = 59;
+/// `exit_group`.
+const NR_EXIT_GROUP: i64 = 231;
+/// `execveat`: as `execve`.
+const NR_EXECVEAT: i64 = 322;
 /// `sigaltstack`: its setting is in the frame rt_sigreturn restores.
 const NR_SIGALTSTACK: i64 = 131;
 /// `pkey_alloc`: sets the new key's rights in PKRU, which rt_sigreturn
