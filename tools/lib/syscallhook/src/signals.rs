@@ -343,23 +343,63 @@ fn emulate_i386(g: &mut [u64; 23], sysenter: bool) {
     g[reg::RAX] = r[0];
 }
 
+/// What the kernel would do with a signal the library took in the
+/// program's place: the program's saved action says.
+pub enum Disposition {
+    /// `SIG_DFL`, or `SIG_IGN` for a forced signal.
+    Default,
+    /// `SIG_IGN`.
+    Ignore,
+    /// The program's handler, with its `sa_flags` and `sa_mask`.
+    Handler {
+        /// The handler's address.
+        handler: u64,
+        /// Its `sa_flags`.
+        flags: u64,
+        /// Its `sa_mask`.
+        mask: u64,
+    },
+}
+
+/// Reads the program's saved action `act` (`struct kernel_sigaction`:
+/// handler, flags, restorer, mask) and decides as the kernel would: a
+/// `forced` signal (kernel-generated: a seccomp trap, an int3) that is
+/// ignored takes the default action (`force_sig_info` resets it to
+/// SIG_DFL); a handler with `SA_RESETHAND` is reset to SIG_DFL before it
+/// runs.
+pub fn disposition(act: &[AtomicU64; 4], forced: bool) -> Disposition {
+    let handler = act[0].load(Ordering::Acquire);
+    let flags = act[1].load(Ordering::Acquire);
+    let mask = act[3].load(Ordering::Acquire);
+    match handler {
+        0 => Disposition::Default,
+        1 if forced => Disposition::Default,
+        1 => Disposition::Ignore,
+        _ => {
+            if flags & SA_RESETHAND != 0 {
+                act[0].store(0, Ordering::Release);
+            }
+            Disposition::Handler {
+                handler,
+                flags,
+                mask,
+            }
+        }
+    }
+}
+
 /// A SIGSYS that is not from SUD: run the program's own action, with its
 /// flags and mask, as the kernel would have.
 fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
-    let handler = PROGRAM_SIGSYS[0].load(Ordering::Acquire);
-    let flags = PROGRAM_SIGSYS[1].load(Ordering::Acquire);
-    let mask = PROGRAM_SIGSYS[3].load(Ordering::Acquire);
-    // A seccomp trap is forced: an ignored SIGSYS kills, as in the kernel.
-    if handler == 0 || (handler == 1 && code == SYS_SECCOMP) {
-        default_action();
-        return;
-    }
-    if handler == 1 {
-        return; // SIG_IGN
-    }
-    if flags & SA_RESETHAND != 0 {
-        PROGRAM_SIGSYS[0].store(0, Ordering::Release);
-    }
+    let (handler, flags, mask) = match disposition(&PROGRAM_SIGSYS, code == SYS_SECCOMP) {
+        Disposition::Default => return default_action(),
+        Disposition::Ignore => return,
+        Disposition::Handler {
+            handler,
+            flags,
+            mask,
+        } => (handler, flags, mask),
+    };
     // The program's handler runs with the interrupted mask | sa_mask | the
     // signal, as the kernel would run it, but never with SIGSYS blocked:
     // its own syscalls may reach sites that are not rewritten yet.

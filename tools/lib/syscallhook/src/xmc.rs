@@ -95,6 +95,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 
 use crate::entry::{self, sys};
 use crate::patch;
+use crate::signals::Disposition;
 
 /// Signal number of SIGTRAP.
 pub const SIGTRAP: i64 = 5;
@@ -117,7 +118,6 @@ const SA_SIGINFO: u64 = 4;
 const SA_ONSTACK: u64 = 0x0800_0000;
 const SA_RESTORER: u64 = 0x0400_0000;
 const SA_NODEFER: u64 = 0x4000_0000;
-const SA_RESETHAND: u64 = 0x8000_0000;
 /// `si_code` of a kernel-generated signal without details (int3).
 const SI_KERNEL: i32 = 0x80;
 
@@ -507,23 +507,17 @@ fn is_ours(site: u64) -> bool {
 /// kernel would run it (the kernel already applied the program's
 /// `SA_ONSTACK` and `sa_mask`: they are in the library's action).
 fn chain(sig: i32, info: *mut u8, ctx: *mut u8, code: i32) {
-    let handler = PROGRAM_SIGTRAP[0].load(Ordering::Acquire);
-    let flags = PROGRAM_SIGTRAP[1].load(Ordering::Acquire);
-    // Kernel-generated (int3, single step, breakpoints): forced, so an
-    // ignored one terminates, as in the kernel (force_sig_info resets an
-    // ignored or blocked forced signal to SIG_DFL).
-    let forced = code > 0;
-    if handler == 0 || (handler == 1 && forced) {
-        default_action();
-        return;
+    // Kernel-generated (int3, single step, breakpoints, si_code > 0):
+    // forced, so an ignored one terminates, as in the kernel. sa_mask and
+    // SA_NODEFER are the kernel's: the library's action carries the
+    // program's (`install_for`).
+    match crate::signals::disposition(&PROGRAM_SIGTRAP, code > 0) {
+        Disposition::Default => default_action(),
+        Disposition::Ignore => {}
+        Disposition::Handler { handler, flags, .. } => {
+            crate::signals::call_program_handler(sig, info, ctx, handler, flags)
+        }
     }
-    if handler == 1 {
-        return; // SIG_IGN
-    }
-    if flags & SA_RESETHAND != 0 {
-        PROGRAM_SIGTRAP[0].store(0, Ordering::Release);
-    }
-    crate::signals::call_program_handler(sig, info, ctx, handler, flags);
 }
 
 /// SIGTRAP's default action: terminate with a core dump.  Re-sent with
