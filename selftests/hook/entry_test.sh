@@ -8,7 +8,6 @@ LIB=${LIB:-/t/libsyscallhook.so}
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..37"
 t() {
 	desc=$1
 	shift
@@ -130,3 +129,6 @@ t "the same with every signal (SIGTRAP too) blocked in the threads: no kill (ite
 t "the program's own SIGTRAP action: raise, int3 (also over a rewritten site), TF, flags, SIG_IGN/SIG_DFL, as natively (item 9)" sh -c \
 	"/t/entry_sigtrap | grep -qx 'sigtrap: ok' || exit 1; $PRE timeout 120 /t/entry_sigtrap >/tmp/st.out; cat /tmp/st.out;
 	 grep -qx 'sigtrap: ok' /tmp/st.out && grep -qx 'sigtrap: jit site rewritten before the int3' /tmp/st.out"
+# The plan last (TAP allows it): a run cut short has none, and scripts/check
+# counts that as a failure.
+echo "1..$n"

@@ -11,7 +11,6 @@ LIB=/t/libsyscallhook.so
 PRE="env LD_PRELOAD=$LIB"
 n=0
 echo "TAP version 13"
-echo "1..45"
 t() {
 	desc=$1
 	shift
@@ -157,3 +156,6 @@ t "unmapping frees the table: a new JIT site is rewritten again (item 12)" \
 # ---- end of the SITE block ----
 t "the tracer prints calls" sh -c \
 	"$PRE SYSCALLHOOK=trace /usr/bin/ls /t 2>&1 >/dev/null | grep -q '^\[syscallhook\] 231('"
+# The plan last (TAP allows it): a run cut short has none, and scripts/check
+# counts that as a failure.
+echo "1..$n"
