@@ -17,7 +17,7 @@
 # milliseconds. The hooked runs use SYSCALLHOOK=count, whose tables
 # ("syscallhook:  NR  N" lines, one table per process image that exits)
 # show which calls went through the hook. KSFT_TIMEOUT (default 60)
-# seconds per run.
+# seconds per run, or the list line's "@timeout=SECONDS".
 LIB=${HOOKLIB:-/t/libsyscallhook.so}
 T=${KSFT_TIMEOUT:-60}
 top=$(cd "$(dirname "$0")" && pwd)
@@ -48,6 +48,15 @@ while read -r name path args; do
 		args=$*
 		modes=strace
 	fi
+	# "@timeout=SECONDS" among the arguments: this program's own limit.
+	t=$T
+	case " $args " in
+	*" @timeout="*)
+		t=${args##*@timeout=}
+		t=${t%% *}
+		args=$(echo "$args" | sed 's/ *@timeout=[0-9]*//')
+		;;
+	esac
 	dir=$top/${path%/*}
 	prog=./${path##*/}
 	for mode in $modes; do
@@ -65,7 +74,7 @@ while read -r name path args; do
 		# program cannot write into the next program's output.
 		(cd "$dir" && exec setsid "$@" "$prog" $args) >/tmp/ksft.out 2>&1 &
 		pid=$!
-		(sleep "$T"; kill -9 -- -$pid) >/dev/null 2>&1 &
+		(sleep "$t"; kill -9 -- -$pid) >/dev/null 2>&1 &
 		killer=$!
 		wait $pid
 		rc=$?
