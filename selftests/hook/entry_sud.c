@@ -292,12 +292,15 @@ static void t_nopage_child(void)
  */
 static void t_execmask(const char *self)
 {
-	char *argv[] = { (char *)self, "execmask-child", NULL };
-	char *envp[] = { NULL };
+	static const char *const envp[] = { NULL };
+	const char *argv[3];
 	uint64_t before = cur_mask(), after = ~0ULL;
 	int p[2], st;
 	long pid;
 
+	argv[0] = self;
+	argv[1] = "execmask-child";
+	argv[2] = NULL;
 	if (pipe(p)) {
 		perror("pipe");
 		exit(1);
@@ -314,6 +317,16 @@ static void t_execmask(const char *self)
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "exec'd child: status %#x", st);
 	CHECK(after == before, "the new image's blocked mask %#llx, the caller's %#llx",
 	      (unsigned long long)after, (unsigned long long)before);
+}
+
+/* The new image of t_execmask: its blocked mask, 8 bytes on stdout. */
+static void t_execmask_child(void)
+{
+	uint64_t m = cur_mask();
+
+	if (write(1, &m, sizeof(m)) != sizeof(m))
+		exit(1);
+	exit(0);
 }
 
 static void t_nosud_child(void)
@@ -372,9 +385,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(mode, "execmask")) {
 		t_execmask(argv[0]);
 	} else if (!strcmp(mode, "execmask-child")) {
-		uint64_t m = cur_mask();
-
-		return write(1, &m, sizeof(m)) == sizeof(m) ? 0 : 1;
+		t_execmask_child();
 	} else {
 		fprintf(stderr, "usage: entry_sud MODE (see the source)\n");
 		return 2;
