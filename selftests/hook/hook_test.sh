@@ -156,6 +156,10 @@ t "unmapping frees the table: a new JIT site is rewritten again (item 12)" \
 # ---- end of the SITE block ----
 t "the tracer prints calls" sh -c \
 	"$PRE SYSCALLHOOK=trace /usr/bin/ls /t 2>&1 >/dev/null | grep -q '^\[syscallhook\] 231('"
+t "SYSCALLHOOK_OUT_FD=9: the counter's table on fd 9, nothing on stderr" sh -c \
+	"$PRE SYSCALLHOOK=count SYSCALLHOOK_OUT_FD=9 /usr/bin/ls /t >/dev/null 2>/tmp/of.err 9>/tmp/of.cnt &&
+	 grep -q '^syscallhook: syscall counts' /tmp/of.cnt && grep -q '^syscallhook: *231 *1$' /tmp/of.cnt &&
+	 ! grep -q syscallhook /tmp/of.err"
 # The plan last (TAP allows it): a run cut short has none, and scripts/check
 # counts that as a failure.
 echo "1..$n"

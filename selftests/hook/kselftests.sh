@@ -15,8 +15,9 @@
 # "--- begin NAME SETTING" and "--- end NAME SETTING rc=RC ms=MS", RC being
 # the exit status (KSFT_SKIP is 4; 137 a timeout) and MS the wall time in
 # milliseconds. The hooked runs use SYSCALLHOOK=count, whose tables
-# ("syscallhook:  NR  N" lines, one table per process image that exits)
-# show which calls went through the hook. KSFT_TIMEOUT (default 60)
+# ("syscallhook:  NR  N" lines, one table per process image that exits,
+# written to their own file and shown after the program's output) show
+# which calls went through the hook. KSFT_TIMEOUT (default 60)
 # seconds per run, or the list line's "@timeout=SECONDS".
 LIB=${HOOKLIB:-/t/libsyscallhook.so}
 T=${KSFT_TIMEOUT:-60}
@@ -62,9 +63,12 @@ while read -r name path args; do
 	for mode in $modes; do
 		echo "--- begin $name $mode"
 		set --
+		# The counter's tables go to their own file (fd 9, appended):
+		# a process the harness kills while it writes its table cannot
+		# cut into the harness's own lines.
 		case $mode in
-		lazy) set -- env LD_PRELOAD=$LIB SYSCALLHOOK=count ;;
-		eager) set -- env LD_PRELOAD=$LIB SYSCALLHOOK=count SYSCALLHOOK_MODE=eager ;;
+		lazy) set -- env LD_PRELOAD=$LIB SYSCALLHOOK=count SYSCALLHOOK_OUT_FD=9 ;;
+		eager) set -- env LD_PRELOAD=$LIB SYSCALLHOOK=count SYSCALLHOOK_MODE=eager SYSCALLHOOK_OUT_FD=9 ;;
 		strace) set -- /usr/bin/python3.11 /t/countcmp.py $args -- ;;
 		esac
 		[ $mode = strace ] && args=
@@ -72,7 +76,8 @@ while read -r name path args; do
 		# A session of its own, killed as a whole at the timeout and after
 		# the run, and its own output file: a child left behind by a
 		# program cannot write into the next program's output.
-		(cd "$dir" && exec setsid "$@" "$prog" $args) >/tmp/ksft.out 2>&1 &
+		rm -f /tmp/ksft.counts
+		(cd "$dir" && exec setsid "$@" "$prog" $args) >/tmp/ksft.out 2>&1 9>>/tmp/ksft.counts &
 		pid=$!
 		(sleep "$t"; kill -9 -- -$pid) >/dev/null 2>&1 &
 		killer=$!
@@ -83,6 +88,7 @@ while read -r name path args; do
 		kill -9 -- -$pid 2>/dev/null
 		cat /tmp/ksft.out
 		echo
+		cat /tmp/ksft.counts 2>/dev/null
 		echo "--- end $name $mode rc=$rc ms=$(elapsed "$t0" "$t1")"
 	done
 done <"$list"

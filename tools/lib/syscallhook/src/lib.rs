@@ -23,7 +23,8 @@
 //! sites it refuses stay on the SUD path, which is correct for any number.
 //!
 //! `SYSCALLHOOK=count` prints a per-syscall table at exit,
-//! `SYSCALLHOOK=trace` prints every call. Programs and libraries can register
+//! `SYSCALLHOOK=trace` prints every call, on stderr or on the fd that
+//! `SYSCALLHOOK_OUT_FD` names. Programs and libraries can register
 //! their own hook with `syscallhook_register` (see `hooks.rs`).
 //!
 //! The runtime, one concern per file:
@@ -291,7 +292,16 @@ extern "C" fn init() {
     hooks::configure();
     shl_table_pid.store(sys(NR_GETPID, [0; 6]) as u64, Ordering::Relaxed);
     dispatch::refresh_classes();
-    let fd = sys(NR_FCNTL, [2, F_DUPFD_CLOEXEC, 900, 0, 0, 0]);
+    // SYSCALLHOOK_OUT_FD=N: the library's messages and tables go to fd N
+    // (a test harness keeps them apart from the program's own output),
+    // else to stderr; either way through a close-on-exec copy.
+    let out = std::env::var("SYSCALLHOOK_OUT_FD")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|&n| n >= 0)
+        .map(|n| sys(NR_FCNTL, [n, F_DUPFD_CLOEXEC, 900, 0, 0, 0]))
+        .filter(|&fd| fd >= 0);
+    let fd = out.unwrap_or_else(|| sys(NR_FCNTL, [2, F_DUPFD_CLOEXEC, 900, 0, 0, 0]));
     if fd >= 0 {
         OUT_FD.store(fd, Ordering::Relaxed);
     }
