@@ -280,10 +280,13 @@ fn redirect(g: &mut [u64; 23]) {
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_spawn as *const () as u64;
         }
-        NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_PKEY_ALLOC | NR_EXECVE | NR_EXECVEAT => {
+        NR_RT_SIGPROCMASK | NR_SIGALTSTACK | NR_PKEY_ALLOC | NR_EXECVE | NR_EXECVEAT
+        | NR_EXIT_GROUP => {
             // What sigreturn restores: through the hook entry, after it.
             // execve keeps the signal mask: made inside this handler, the
             // new image would start with SIGSYS (and sa_mask) blocked.
+            // exit_group (never rewritten, `once_per_image`) as the
+            // ordinary counted call it is, in the program's context.
             g[reg::RCX] = g[reg::RIP];
             g[reg::RIP] = entry::shl_sud_call as *const () as u64;
         }
