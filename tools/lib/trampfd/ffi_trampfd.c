@@ -175,12 +175,8 @@ static void *pages(size_t len)
  * quarter of a closure's whole creation.  A critical section is a few
  * loads and stores, never a call that could block.
  */
-static void lk_lock(int *l)
+static void __attribute__((noinline)) lk_lock_slow(int *l, int c)
 {
-	int c = 0;
-
-	if (__atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-		return;
 	if (c != 2)
 		c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
 	while (c) {
@@ -189,7 +185,15 @@ static void lk_lock(int *l)
 	}
 }
 
-static void lk_unlock(int *l)
+static inline void lk_lock(int *l)
+{
+	int c = 0;
+
+	if (!__atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		lk_lock_slow(l, c);
+}
+
+static inline void lk_unlock(int *l)
 {
 	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) != 1)
 		syscall(SYS_futex, l, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -746,7 +750,53 @@ mismatch:
 	return NULL;
 }
 
-EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
+/*
+ * Cif shapes already prepared, with the entry libffi chose for each.
+ * libffi's ffi_prep_closure_loc() is a function of the cif alone (3.x on
+ * x86-64, arm64 and riscv64: cif->abi selects the ABI check, cif->flags
+ * the entry variant) and writes nothing but the closure's trampoline bytes
+ * and its cif, fun and user_data fields.  So once a prep of a cif with
+ * these exact bytes was verified (verified_entry: template, fields, entry
+ * in libffi's text), a later closure of a byte-identical cif gets the same
+ * bytes written here, and the real preparation and its verification run
+ * once per cif shape and process instead of once per closure.  A cif that
+ * differs in any byte (another signature, ABI or libffi build) is a miss:
+ * the real one runs.  Filled under init_lock, read without it (an entry is
+ * written before the count that publishes it, and never changed after).
+ */
+#define MAX_SHAPES 8
+struct shape {
+	ffi_cif cif;
+	void *entry;
+};
+static struct shape shapes[MAX_SHAPES];
+static int n_shapes;
+
+static inline void *shape_entry(const ffi_cif *cif)
+{
+	int i, n = __atomic_load_n(&n_shapes, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(&shapes[i].cif, cif, sizeof(*cif)))
+			return shapes[i].entry;
+	return NULL;
+}
+
+static void shape_add(const ffi_cif *cif, void *entry)
+{
+	int n;
+
+	pthread_mutex_lock(&init_lock);
+	n = n_shapes;
+	if (n < MAX_SHAPES && !shape_entry(cif)) {
+		memcpy(&shapes[n].cif, cif, sizeof(*cif));
+		shapes[n].entry = entry;
+		__atomic_store_n(&n_shapes, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&init_lock);
+}
+
+static void * __attribute__((noinline)) alloc_slow(size_t size, void **code)
 {
 	struct trampfd_closure *h;
 	struct trampfd_pool *p;
@@ -818,8 +868,8 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	return mem;
 }
 
-EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
-					    void *ud, void *codeloc)
+static ffi_status __attribute__((noinline)) prep_slow(ffi_closure *c, ffi_cif *cif,
+						     closure_fun_t *fun, void *ud, void *codeloc)
 {
 	struct trampfd_closure *h;
 	ffi_status st;
@@ -848,13 +898,92 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 		ud = c;
 	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE))
 		return FFI_BAD_ABI;
-	memset(c->tramp, 0, sizeof(c->tramp));
-	st = real_prep(c, cif, fun, ud, codeloc);
-	if (st != FFI_OK)
-		return st;
-	entry = verified_entry(c, cif, fun, ud);
+	entry = shape_entry(cif);
+	if (entry) {
+		/* What the real one wrote for this cif shape (shape_entry). */
+		memcpy(c->tramp, tramp_template, sizeof(tramp_template));
+		memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
+		memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
+		memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
+		       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
+		c->cif = cif;
+		c->fun = fun;
+		c->user_data = ud;
+	} else {
+		memset(c->tramp, 0, sizeof(c->tramp));
+		st = real_prep(c, cif, fun, ud, codeloc);
+		if (st != FFI_OK)
+			return st;
+		entry = verified_entry(c, cif, fun, ud);
+		if (!entry)
+			return FFI_BAD_ABI;
+		shape_add(cif, entry);
+	}
+	tf_set_live(h, entry, c);
+	return FFI_OK;
+}
+
+/*
+ * The fast paths of the two hot entry points: a reused small object, a cif
+ * shape seen before.  Everything else (the first use, a new object's slot,
+ * other sizes, other code addresses, raw closures, a new cif) takes the
+ * full path above; these only skip work whose result is known.  Small and
+ * without calls, so that they save and restore next to no registers.
+ */
+EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
+{
+	struct arena *a = &small;
+	struct trampfd_closure *h;
+	uint32_t i;
+	char *obj;
+
+	if (!code || size > 64 || !__atomic_load_n(&pool, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
+		return alloc_slow(size, code);
+	lk_lock(&a->lock);
+	i = a->free_head;
+	if (!i) {
+		lk_unlock(&a->lock);
+		return alloc_slow(size, code);
+	}
+	i--;
+	h = (struct trampfd_closure *)(a->meta[i].word & ~FREE_TAG);
+	if (!h) {
+		/* An object without a slot (its allocation failed): the full path. */
+		lk_unlock(&a->lock);
+		return alloc_slow(size, code);
+	}
+	a->free_head = a->meta[i].next_free;
+	lk_unlock(&a->lock);
+	obj = a->base + ((size_t)i << 6);
+	memset(obj, 0, 64);
+	__atomic_store_n(&a->meta[i].word, (uintptr_t)h, __ATOMIC_RELEASE);
+	*code = tf_slot_addr(h);
+	return obj;
+}
+
+EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
+					    void *ud, void *codeloc)
+{
+	struct trampfd_closure *h;
+	void *entry;
+
+	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? arena_handle(&small, c) : NULL;
+	if (!h || codeloc != tf_slot_addr(h) || ud == codeloc ||
+	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
+		return prep_slow(c, cif, fun, ud, codeloc);
+	entry = shape_entry(cif);
 	if (!entry)
-		return FFI_BAD_ABI;
+		return prep_slow(c, cif, fun, ud, codeloc);
+	/* What the real one wrote for this cif shape (shape_entry). */
+	memcpy(c->tramp, tramp_template, sizeof(tramp_template));
+	memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
+	memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
+	memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
+	       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
+	c->cif = cif;
+	c->fun = fun;
+	c->user_data = ud;
 	tf_set_live(h, entry, c);
 	return FFI_OK;
 }
