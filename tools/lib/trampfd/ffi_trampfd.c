@@ -29,7 +29,7 @@
  * verified is ever called.
  *
  * Cost model (guest instructions under -icount, x86-64 guest, measured
- * 2026-12-06 with a probe of each step; bench/results/*-ffi-guest.md):
+ * 2026-12-06 with a probe of each step; bench/results/DAY-ffi-guest.md):
  *	open("/dev/trampfd") 3,800, TRAMPFD_IOC_GET_INFO 700 (once);
  *	per trampfd page of 128 slots: TRAMPFD_IOC_CREATE 1,750, two pwrite
  *	1,260, mmap 4,980, MADV_POPULATE_READ 6,080 (a page allocated, zeroed
