@@ -198,7 +198,7 @@ static void *pages(size_t len)
  * quarter of a closure's whole creation.  A critical section is a few
  * loads and stores, never a call that could block.
  */
-static void __attribute__((noinline)) lk_lock_slow(int *l, int c)
+static void lk_lock_slow(int *l, int c)
 {
 	if (c != 2)
 		c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
@@ -291,8 +291,7 @@ static void arena_map(struct arena *a)
  * whether @p is the start of an object.  Inline, on every path of every
  * closure: a few instructions.
  */
-static inline __attribute__((always_inline)) long arena_index(const struct arena *a,
-							      const void *p, int *aligned)
+static inline long arena_index(const struct arena *a, const void *p, int *aligned)
 {
 	const char *base = __atomic_load_n(&a->base, __ATOMIC_ACQUIRE);
 	size_t off = (size_t)((const char *)p - base);
@@ -308,8 +307,7 @@ static inline __attribute__((always_inline)) long arena_index(const struct arena
  * object never handed out has a zero meta word (the meta pages are fresh
  * anonymous memory), a free one FREE_TAG in it: neither is a handle.
  */
-static inline __attribute__((always_inline)) struct trampfd_closure *
-arena_handle(const struct arena *a, const void *p)
+static inline struct trampfd_closure *arena_handle(const struct arena *a, const void *p)
 {
 	int aligned;
 	long i = arena_index(a, p, &aligned);
@@ -325,8 +323,8 @@ arena_handle(const struct arena *a, const void *p)
  * An object of @a with its first @size bytes zeroed, or NULL if the arena
  * is full.  *@h is the slot it kept from an earlier life, or NULL.
  */
-static inline __attribute__((always_inline)) void *
-arena_get(struct arena *a, size_t size, struct trampfd_closure **h, size_t *idx)
+static inline void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h,
+			       size_t *idx)
 {
 	void *obj = NULL;
 	size_t i = 0;
@@ -819,7 +817,7 @@ static void shape_add(const ffi_cif *cif, void *entry)
 	pthread_mutex_unlock(&init_lock);
 }
 
-static void * __attribute__((noinline)) alloc_slow(size_t size, void **code)
+static void *alloc_slow(size_t size, void **code)
 {
 	struct trampfd_closure *h;
 	struct trampfd_pool *p;
@@ -843,14 +841,14 @@ static void * __attribute__((noinline)) alloc_slow(size_t size, void **code)
 	}
 	if (size < sizeof(ffi_closure))
 		size = sizeof(ffi_closure);
+	/* The smallest arena that fits; a full one: the next larger one. */
 	a = size <= small.stride ? &small : size <= mid.stride ? &mid :
 	    size <= big.stride ? &big : NULL;
-	mem = a ? arena_get(a, size, &h, &i) : NULL;
-	/* A full arena: the next larger one. */
-	if (!mem && a == &small)
-		mem = arena_get(a = &mid, size, &h, &i);
-	if (!mem && a == &mid)
-		mem = arena_get(a = &big, size, &h, &i);
+	for (mem = NULL; a; a = a == &small ? &mid : a == &mid ? &big : NULL) {
+		mem = arena_get(a, size, &h, &i);
+		if (mem)
+			break;
+	}
 	if (mem) {
 		/*
 		 * Code NULL until prepared: an early call faults at address 0.
@@ -891,8 +889,8 @@ static void * __attribute__((noinline)) alloc_slow(size_t size, void **code)
 	return mem;
 }
 
-static ffi_status __attribute__((noinline)) prep_slow(ffi_closure *c, ffi_cif *cif,
-						     closure_fun_t *fun, void *ud, void *codeloc)
+static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
+			    void *codeloc)
 {
 	struct trampfd_closure *h;
 	ffi_status st;
