@@ -172,7 +172,7 @@ int main(int argc, char **argv)
 	void *code, *obj[2];
 	double v[2][64], c[3][64][2];
 	long iters = 200000;
-	double call_ratio = 0, first[3][3] = { { 0 } };
+	double call_ratio = 0, first[3][3] = { { 0 } }, again[3][3] = { { 0 } };
 	int k, r, s;
 
 	if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint32, argt) != FFI_OK)
@@ -259,6 +259,8 @@ int main(int argc, char **argv)
 			if (!rd) {
 				first[TRAMPFD][s] = m[1] / m[0];
 				first[LIBTRAMPFD][s] = m[2] / m[0];
+			} else {
+				again[TRAMPFD][s] = m[1] / m[0];
 			}
 		}
 	}
@@ -272,7 +274,11 @@ int main(int argc, char **argv)
 			       first[k][s] <= 0.5 ? "met" : "missed");
 		printf(" (target <= 0.5x).");
 	}
-	printf("\n");
+	printf(" Creation, again (reuse), %s: ", kind_name[TRAMPFD]);
+	for (s = 0; s < 3; s++)
+		printf("%s%d: %.2fx (%s)", s ? ", " : "", sizes[s], again[TRAMPFD][s],
+		       again[TRAMPFD][s] <= 1.1 ? "met" : "missed");
+	printf(" (target <= 1.1x).\n");
 	for (k = STOCK; k <= TRAMPFD; k++)
 		unmake(k, obj[k]);
 	return 0;

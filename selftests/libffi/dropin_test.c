@@ -21,7 +21,10 @@
  * - preparing a closure on the program's own memory sets nothing up (no
  *   /dev/trampfd opened: it is libffi's business alone);
  * - an overflow of one closure object into the next reaches no handle:
- *   both still free, and the next closure works.
+ *   both still free, and the next closure works;
+ * - every cif shape gets its own entry: closures of more shapes than the
+ *   drop-in remembers, of integer and of SSE (double) arguments, on one
+ *   cif re-prepared in place between them, all compute their results.
  *
  * Built twice (scripts/check-ffi-dropin): against libffi.so.8 with the
  * preload, and statically wrapped (-Wl,--wrap, libtrampfd-ffi.a, libffi.a).
@@ -413,6 +416,75 @@ TEST(overflow_of_a_closure_object_reaches_no_handle)
 	EXPECT_EQ(42, f3(37));
 	EXPECT_TRUE(on_trampfd_page((void *)f3));
 	ffi_closure_free(c);
+}
+
+/* long f(long a1, ..., long an): the sum plus the closure's user data. */
+static void sum_handler(ffi_cif *c, void *ret, void **args, void *ud)
+{
+	long s = (long)(intptr_t)ud;
+	unsigned int i;
+
+	for (i = 0; i < c->nargs; i++)
+		s += *(long *)args[i];
+	*(ffi_arg *)ret = (ffi_arg)s;
+}
+
+/* double f(double x, double y): x * y plus the closure's user data. */
+static void dmul_handler(ffi_cif *c, void *ret, void **args, void *ud)
+{
+	*(double *)ret = *(double *)args[0] * *(double *)args[1] + (double)(intptr_t)ud;
+}
+
+/*
+ * The drop-in remembers the entry libffi chose per cif shape (its bytes),
+ * for a few shapes: 12 integer shapes and a double one, three rounds, all
+ * on one ffi_cif re-prepared in place (same address, other bytes), with
+ * objects freed and reused in between.  A shape mistaken for another, or a
+ * cif recognised by its address, calls the wrong entry (x86-64: the SSE
+ * one saves the vector argument registers, the other does not) and the
+ * double result is wrong.
+ */
+TEST(each_cif_shape_gets_its_own_entry_also_when_a_cif_is_reprepared)
+{
+	static ffi_type *largs[12], *dargs[2] = { &ffi_type_double, &ffi_type_double };
+	long lv[12], *lp[12];
+	double x = 2.5, y = 4.0, dret, *dp[2] = { &x, &y };
+	ffi_arg ret;
+	ffi_cif c;
+	void *code;
+	ffi_closure *cl;
+	int round, n, i;
+
+	for (i = 0; i < 12; i++) {
+		largs[i] = &ffi_type_slong;
+		lv[i] = i + 1;
+		lp[i] = &lv[i];
+	}
+	for (round = 0; round < 3; round++) {
+		for (n = 0; n <= 12; n++) {
+			ASSERT_EQ(FFI_OK, ffi_prep_cif(&c, FFI_DEFAULT_ABI, n, &ffi_type_slong,
+						       largs));
+			cl = ffi_closure_alloc(sizeof(*cl), &code);
+			ASSERT_NE(NULL, cl);
+			ASSERT_EQ(FFI_OK, ffi_prep_closure_loc(cl, &c, sum_handler,
+							       (void *)(intptr_t)7, code));
+			ffi_call(&c, FFI_FN(code), &ret, (void **)lp);
+			EXPECT_EQ(n * (n + 1) / 2 + 7, (long)ret);
+			ffi_closure_free(cl);
+
+			ASSERT_EQ(FFI_OK, ffi_prep_cif(&c, FFI_DEFAULT_ABI, 2, &ffi_type_double,
+						       dargs));
+			cl = ffi_closure_alloc(sizeof(*cl), &code);
+			ASSERT_NE(NULL, cl);
+			ASSERT_EQ(FFI_OK, ffi_prep_closure_loc(cl, &c, dmul_handler,
+							       (void *)(intptr_t)3, code));
+			dret = 0;
+			ffi_call(&c, FFI_FN(code), &dret, (void **)dp);
+			EXPECT_EQ(13.0, dret);
+			EXPECT_TRUE(on_trampfd_page(code));
+			ffi_closure_free(cl);
+		}
+	}
 }
 
 TEST_HARNESS_MAIN

@@ -22,9 +22,32 @@
  * for byte, checks that cif, fun and user_data are where ffi.h says, and
  * checks that the entry lies in an executable segment of the libffi whose
  * ffi_prep_closure_loc it called (dl_iterate_phdr) before it points the
- * slot at it.  A libffi whose layout differs gets one message on stderr and
+ * slot at it.  That happens once per cif shape (shape_entry): a later
+ * closure of a byte-identical cif gets the same bytes without the call.
+ * A libffi whose layout differs gets one message on stderr and
  * FFI_BAD_ABI from every later closure preparation: no byte that was not
  * verified is ever called.
+ *
+ * Cost model (guest instructions under -icount, x86-64 guest, measured
+ * 2026-12-06 with a probe of each step; bench/results/DAY-ffi-guest.md):
+ *	open("/dev/trampfd") 3,800, TRAMPFD_IOC_GET_INFO 700 (once);
+ *	per trampfd page of 128 slots: TRAMPFD_IOC_CREATE 1,750, two pwrite
+ *	1,260, mmap 4,980, MADV_POPULATE_READ 6,080 (a page allocated, zeroed
+ *	and filled), close 290: 14,360, 112 per closure;
+ *	anonymous memory: mmap 4,400-4,700, mprotect 4,650, the first touch
+ *	of a page 5,800-7,100, of which 4,096 zero the page (rep stosb counts
+ *	one per byte; MADV_POPULATE_WRITE is no cheaper: 5,960 a page).
+ * Before 2026-12-06 a closure cost 1,008 at 10,000 closures and 382 on a
+ * reused slot (stock libffi 384 and 195): 128-byte objects, one metadata
+ * mmap and two faulted pages per trampfd page, pthread mutexes (about 55
+ * a lock/unlock pair), libffi's own preparation and the whole verification
+ * per closure, and calls for every table access.  Now: 64-byte objects,
+ * metadata carved from guarded chunks (libtrampfd), a futex word, inline
+ * table accesses and a fast path per cif shape: 186 on a reused slot.  The
+ * first round at 10,000 (about 690) is the reused path, about 112 for the
+ * trampfd pages and the rest memory: 64 bytes of object, 24 of handle, 16
+ * of tables and 16 of arena metadata per closure, each fresh page a fault
+ * and 4,096 instructions of zeroing.
  *
  * libffi's own wrappers go through ffi_prep_closure_loc too: the raw and
  * Java raw closures (ffi_prep_raw_closure_loc) pass the code address as
@@ -49,12 +72,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/futex.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <ffi.h>
 #include <linux/trampfd.h>
 
 #include "trampfd.h"
+#include "trampfd_int.h"
 #include "ffi_wrap.h"
 
 #ifdef TRAMPFD_FFI_WRAP
@@ -165,7 +192,39 @@ static void *pages(size_t len)
 }
 
 /*
- * Closure objects come from two arenas, one per size class: a read-write
+ * The arenas' lock: a futex word (0 free, 1 held, 2 held with waiters, as
+ * in Drepper's "Futexes Are Tricky"), a compare-and-swap and a swap when
+ * uncontended where a pthread mutex pair costs some 55 instructions, a
+ * quarter of a closure's whole creation.  A critical section is a few
+ * loads and stores, never a call that could block.
+ */
+static void lk_lock_slow(int *l, int c)
+{
+	if (c != 2)
+		c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+	while (c) {
+		syscall(SYS_futex, l, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+		c = __atomic_exchange_n(l, 2, __ATOMIC_ACQUIRE);
+	}
+}
+
+static inline void lk_lock(int *l)
+{
+	int c = 0;
+
+	if (!__atomic_compare_exchange_n(l, &c, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		lk_lock_slow(l, c);
+}
+
+static inline void lk_unlock(int *l)
+{
+	if (__atomic_exchange_n(l, 0, __ATOMIC_RELEASE) != 1)
+		syscall(SYS_futex, l, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/*
+ * Closure objects come from three arenas, one per size class (64, 256 and
+ * 4096 bytes, below): a read-write
  * anonymous mapping with MAP_NORESERVE (pages are allocated only as objects
  * are first used), a fixed stride per object, and after a PROT_NONE guard
  * page one struct meta per object.  Whether a pointer is one of ours is then
@@ -189,8 +248,9 @@ struct meta {
 };
 
 struct arena {
-	pthread_mutex_t lock;
-	size_t stride, nobjs;
+	int lock;			/* lk_lock() */
+	unsigned int shift;		/* the stride is 1 << shift bytes */
+	size_t stride, nobjs, bytes;	/* bytes: stride * nobjs */
 	char *base;			/* NULL: no arena */
 	struct meta *meta;
 	size_t top;			/* objects handed out at least once */
@@ -198,13 +258,17 @@ struct arena {
 	uint32_t free_head;		/* index + 1, 0: none */
 };
 
-static struct arena small = {
-	.lock = PTHREAD_MUTEX_INITIALIZER, .stride = 128, .nobjs = 1u << 18,
-};
-static struct arena big = {
-	.lock = PTHREAD_MUTEX_INITIALIZER, .stride = 4096, .nobjs = 1u << 13,
-};
-_Static_assert(sizeof(ffi_closure) <= 128, "an ffi_closure fits a small object");
+/*
+ * 64 bytes: an ffi_closure (56 bytes on x86-64, 48 on arm64 and riscv64)
+ * and what GObject-Introspection puts after one, as dense as libffi's own
+ * allocator (a 56-byte request is a 64-byte dlmalloc chunk there); every
+ * fresh page of objects costs a page fault and 4096 bytes of zeroing.
+ */
+#define ARENA(sh, n) { .shift = (sh), .stride = 1u << (sh), .nobjs = (n), .bytes = (n) << (sh) }
+static struct arena small = ARENA(6, 1u << 18);
+static struct arena mid = ARENA(8, 1u << 16);
+static struct arena big = ARENA(12, 1u << 13);
+_Static_assert(sizeof(ffi_closure) <= 64, "an ffi_closure fits a small object");
 
 static void arena_map(struct arena *a)
 {
@@ -222,21 +286,28 @@ static void arena_map(struct arena *a)
 	__atomic_store_n(&a->base, p, __ATOMIC_RELEASE);
 }
 
-/* The index of @p in @a if it is inside the arena, else -1. */
-static long arena_index(const struct arena *a, const void *p, int *aligned)
+/*
+ * The index of @p in @a if it is inside the arena, else -1; *@aligned says
+ * whether @p is the start of an object.  Inline, on every path of every
+ * closure: a few instructions.
+ */
+static inline long arena_index(const struct arena *a, const void *p, int *aligned)
 {
 	const char *base = __atomic_load_n(&a->base, __ATOMIC_ACQUIRE);
 	size_t off = (size_t)((const char *)p - base);
 
-	if (!base || (const char *)p < base || off >= a->stride * a->nobjs)
+	if (!base || off >= a->bytes)
 		return -1;
-	*aligned = off % a->stride == 0 && off / a->stride < __atomic_load_n(&a->top,
-									    __ATOMIC_ACQUIRE);
-	return (long)(off / a->stride);
+	*aligned = (off & (a->stride - 1)) == 0;
+	return (long)(off >> a->shift);
 }
 
-/* The handle of a live arena object @p, or NULL if @p is not one. */
-static struct trampfd_closure *arena_handle(const struct arena *a, const void *p)
+/*
+ * The handle of a live arena object @p, or NULL if @p is not one.  An
+ * object never handed out has a zero meta word (the meta pages are fresh
+ * anonymous memory), a free one FREE_TAG in it: neither is a handle.
+ */
+static inline struct trampfd_closure *arena_handle(const struct arena *a, const void *p)
 {
 	int aligned;
 	long i = arena_index(a, p, &aligned);
@@ -252,20 +323,21 @@ static struct trampfd_closure *arena_handle(const struct arena *a, const void *p
  * An object of @a with its first @size bytes zeroed, or NULL if the arena
  * is full.  *@h is the slot it kept from an earlier life, or NULL.
  */
-static void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h, size_t *idx)
+static inline void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h,
+			       size_t *idx)
 {
 	void *obj = NULL;
 	size_t i = 0;
 
 	*h = NULL;
-	pthread_mutex_lock(&a->lock);
+	lk_lock(&a->lock);
 	if (!a->base && !a->tried) {
 		/* Mapped at its first object: a size class never used costs nothing. */
 		a->tried = 1;
 		arena_map(a);
 	}
 	if (!a->base) {
-		pthread_mutex_unlock(&a->lock);
+		lk_unlock(&a->lock);
 		return NULL;
 	}
 	if (a->free_head) {
@@ -279,7 +351,7 @@ static void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h,
 		a->meta[i].word = FREE_TAG;
 		__atomic_store_n(&a->top, a->top + 1, __ATOMIC_RELEASE);
 	}
-	pthread_mutex_unlock(&a->lock);
+	lk_unlock(&a->lock);
 	/* A constant length for the usual closure: a few stores, no call. */
 	if (obj && size <= 64)
 		memset(obj, 0, 64);
@@ -292,11 +364,11 @@ static void *arena_get(struct arena *a, size_t size, struct trampfd_closure **h,
 /* Object @i back on the free list with the slot @h (or none: NULL). */
 static void arena_put(struct arena *a, size_t i, struct trampfd_closure *h)
 {
-	pthread_mutex_lock(&a->lock);
+	lk_lock(&a->lock);
 	__atomic_store_n(&a->meta[i].word, (uintptr_t)h | FREE_TAG, __ATOMIC_RELEASE);
 	a->meta[i].next_free = a->free_head;
 	a->free_head = (uint32_t)(i + 1);
-	pthread_mutex_unlock(&a->lock);
+	lk_unlock(&a->lock);
 }
 
 /*
@@ -416,6 +488,8 @@ static struct trampfd_closure *handle_of(void *c)
 	struct trampfd_closure *h = arena_handle(&small, c);
 
 	if (!h)
+		h = arena_handle(&mid, c);
+	if (!h)
 		h = arena_handle(&big, c);
 	if (!h)
 		h = map_find(c, 0, NULL);
@@ -427,14 +501,16 @@ static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&map_lock);
-	pthread_mutex_lock(&small.lock);
-	pthread_mutex_lock(&big.lock);
+	lk_lock(&small.lock);
+	lk_lock(&mid.lock);
+	lk_lock(&big.lock);
 }
 
 static void atfork_release(void)
 {
-	pthread_mutex_unlock(&big.lock);
-	pthread_mutex_unlock(&small.lock);
+	lk_unlock(&big.lock);
+	lk_unlock(&mid.lock);
+	lk_unlock(&small.lock);
 	pthread_mutex_unlock(&map_lock);
 	pthread_mutex_unlock(&init_lock);
 }
@@ -629,9 +705,55 @@ static int in_libffi_text(const void *entry)
 	return 0;
 }
 
+/* Whether @t starts with tramp_template: three word compares, no call. */
+static inline int is_template(const unsigned char *t)
+{
+	uint64_t w[3] = { 0 }, v[3] = { 0 };
+
+	_Static_assert(sizeof(tramp_template) <= sizeof(w), "template of at most 3 words");
+	memcpy(w, t, sizeof(tramp_template));
+	memcpy(v, tramp_template, sizeof(tramp_template));
+	return ((w[0] ^ v[0]) | (w[1] ^ v[1]) | (w[2] ^ v[2])) == 0;
+}
+
+/*
+ * Entries already found in libffi's text: a libffi has a handful (x86-64:
+ * ffi_closure_unix64 and its _sse variant; one for arm64's SYSV and _V,
+ * riscv64's one), so the range check runs once per entry and process, and
+ * every later closure with that entry costs a compare.  Added under
+ * init_lock; read without it (each word is written before the count that
+ * makes it visible, and never changed after).
+ */
+#define MAX_ENTRIES 8
+static uintptr_t ok_entry[MAX_ENTRIES];
+static int n_ok_entries;
+
+static int entry_in_libffi(const void *entry)
+{
+	int i, n = __atomic_load_n(&n_ok_entries, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&ok_entry[i], __ATOMIC_RELAXED) == (uintptr_t)entry)
+			return 1;
+	if (!in_libffi_text(entry))
+		return 0;
+	pthread_mutex_lock(&init_lock);
+	n = n_ok_entries;
+	for (i = 0; i < n && ok_entry[i] != (uintptr_t)entry; i++)
+		;
+	if (i == n && n < MAX_ENTRIES) {
+		__atomic_store_n(&ok_entry[n], (uintptr_t)entry, __ATOMIC_RELAXED);
+		__atomic_store_n(&n_ok_entries, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&init_lock);
+	return 1;
+}
+
 /*
  * The entry libffi wrote into @c, if everything around it is as expected;
- * else NULL (and the one message).
+ * else NULL (and the one message).  The template and the three fields are
+ * checked for every closure (a few compares); whether the entry is in
+ * libffi's executable segments, once per entry (entry_in_libffi).
  */
 static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud)
 {
@@ -639,8 +761,8 @@ static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 	void *entry;
 
 	memcpy(&entry, t + ENTRY_OFFSET, sizeof(entry));
-	if (memcmp(t, tramp_template, sizeof(tramp_template)) ||
-	    c->cif != cif || c->fun != fun || c->user_data != ud || !in_libffi_text(entry))
+	if (!is_template(t) ||
+	    c->cif != cif || c->fun != fun || c->user_data != ud || !entry_in_libffi(entry))
 		goto mismatch;
 	return entry;
 mismatch:
@@ -649,7 +771,53 @@ mismatch:
 	return NULL;
 }
 
-EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
+/*
+ * Cif shapes already prepared, with the entry libffi chose for each.
+ * libffi's ffi_prep_closure_loc() is a function of the cif alone (3.x on
+ * x86-64, arm64 and riscv64: cif->abi selects the ABI check, cif->flags
+ * the entry variant) and writes nothing but the closure's trampoline bytes
+ * and its cif, fun and user_data fields.  So once a prep of a cif with
+ * these exact bytes was verified (verified_entry: template, fields, entry
+ * in libffi's text), a later closure of a byte-identical cif gets the same
+ * bytes written here, and the real preparation and its verification run
+ * once per cif shape and process instead of once per closure.  A cif that
+ * differs in any byte (another signature, ABI or libffi build) is a miss:
+ * the real one runs.  Filled under init_lock, read without it (an entry is
+ * written before the count that publishes it, and never changed after).
+ */
+#define MAX_SHAPES 8
+struct shape {
+	ffi_cif cif;
+	void *entry;
+};
+static struct shape shapes[MAX_SHAPES];
+static int n_shapes;
+
+static inline void *shape_entry(const ffi_cif *cif)
+{
+	int i, n = __atomic_load_n(&n_shapes, __ATOMIC_ACQUIRE);
+
+	for (i = 0; i < n; i++)
+		if (!memcmp(&shapes[i].cif, cif, sizeof(*cif)))
+			return shapes[i].entry;
+	return NULL;
+}
+
+static void shape_add(const ffi_cif *cif, void *entry)
+{
+	int n;
+
+	pthread_mutex_lock(&init_lock);
+	n = n_shapes;
+	if (n < MAX_SHAPES && !shape_entry(cif)) {
+		memcpy(&shapes[n].cif, cif, sizeof(*cif));
+		shapes[n].entry = entry;
+		__atomic_store_n(&n_shapes, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&init_lock);
+}
+
+static void *alloc_slow(size_t size, void **code)
 {
 	struct trampfd_closure *h;
 	struct trampfd_pool *p;
@@ -673,16 +841,20 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	}
 	if (size < sizeof(ffi_closure))
 		size = sizeof(ffi_closure);
-	a = size <= small.stride ? &small : size <= big.stride ? &big : NULL;
-	mem = a ? arena_get(a, size, &h, &i) : NULL;
-	if (!mem && a == &small)
-		mem = arena_get(a = &big, size, &h, &i);
+	/* The smallest arena that fits; a full one: the next larger one. */
+	a = size <= small.stride ? &small : size <= mid.stride ? &mid :
+	    size <= big.stride ? &big : NULL;
+	for (mem = NULL; a; a = a == &small ? &mid : a == &mid ? &big : NULL) {
+		mem = arena_get(a, size, &h, &i);
+		if (mem)
+			break;
+	}
 	if (mem) {
 		/*
 		 * Code NULL until prepared: an early call faults at address 0.
 		 * A reused object's slot has that already (set at free).
 		 */
-		addr = h ? trampfd_closure_addr(h) : trampfd_pool_alloc(p, NULL, mem, &h);
+		addr = h ? tf_slot_addr(h) : trampfd_pool_alloc(p, NULL, mem, &h);
 		if (!addr) {
 			int e = errno;
 
@@ -717,8 +889,8 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	return mem;
 }
 
-EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
-					    void *ud, void *codeloc)
+static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
+			    void *codeloc)
 {
 	struct trampfd_closure *h;
 	ffi_status st;
@@ -730,7 +902,7 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? handle_of(c) : NULL;
 	if (!h)
 		return real_prep(c, cif, fun, ud, codeloc);
-	slot = trampfd_closure_addr(h);
+	slot = tf_slot_addr(h);
 	/*
 	 * The code address is the slot, or the closure itself (the deprecated
 	 * ffi_prep_closure() passes that): either way the slot is prepared.
@@ -747,14 +919,93 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 		ud = c;
 	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE))
 		return FFI_BAD_ABI;
-	memset(c->tramp, 0, sizeof(c->tramp));
-	st = real_prep(c, cif, fun, ud, codeloc);
-	if (st != FFI_OK)
-		return st;
-	entry = verified_entry(c, cif, fun, ud);
+	entry = shape_entry(cif);
+	if (entry) {
+		/* What the real one wrote for this cif shape (shape_entry). */
+		memcpy(c->tramp, tramp_template, sizeof(tramp_template));
+		memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
+		memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
+		memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
+		       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
+		c->cif = cif;
+		c->fun = fun;
+		c->user_data = ud;
+	} else {
+		memset(c->tramp, 0, sizeof(c->tramp));
+		st = real_prep(c, cif, fun, ud, codeloc);
+		if (st != FFI_OK)
+			return st;
+		entry = verified_entry(c, cif, fun, ud);
+		if (!entry)
+			return FFI_BAD_ABI;
+		shape_add(cif, entry);
+	}
+	tf_set_live(h, entry, c);
+	return FFI_OK;
+}
+
+/*
+ * The fast paths of the two hot entry points: a reused small object, a cif
+ * shape seen before.  Everything else (the first use, a new object's slot,
+ * other sizes, other code addresses, raw closures, a new cif) takes the
+ * full path above; these only skip work whose result is known.  Small and
+ * without calls, so that they save and restore next to no registers.
+ */
+EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
+{
+	struct arena *a = &small;
+	struct trampfd_closure *h;
+	uint32_t i;
+	char *obj;
+
+	if (!code || size > 64 || !__atomic_load_n(&pool, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
+		return alloc_slow(size, code);
+	lk_lock(&a->lock);
+	i = a->free_head;
+	if (!i) {
+		lk_unlock(&a->lock);
+		return alloc_slow(size, code);
+	}
+	i--;
+	h = (struct trampfd_closure *)(a->meta[i].word & ~FREE_TAG);
+	if (!h) {
+		/* An object without a slot (its allocation failed): the full path. */
+		lk_unlock(&a->lock);
+		return alloc_slow(size, code);
+	}
+	a->free_head = a->meta[i].next_free;
+	lk_unlock(&a->lock);
+	obj = a->base + ((size_t)i << 6);
+	memset(obj, 0, 64);
+	__atomic_store_n(&a->meta[i].word, (uintptr_t)h, __ATOMIC_RELEASE);
+	*code = tf_slot_addr(h);
+	return obj;
+}
+
+EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
+					    void *ud, void *codeloc)
+{
+	struct trampfd_closure *h;
+	void *entry;
+
+	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? arena_handle(&small, c) : NULL;
+	if (!h || codeloc != tf_slot_addr(h) || ud == codeloc ||
+	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
+		return prep_slow(c, cif, fun, ud, codeloc);
+	entry = shape_entry(cif);
 	if (!entry)
-		return FFI_BAD_ABI;
-	trampfd_closure_set(h, entry, c);
+		return prep_slow(c, cif, fun, ud, codeloc);
+	/* What the real one wrote for this cif shape (shape_entry). */
+	memcpy(c->tramp, tramp_template, sizeof(tramp_template));
+	memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
+	memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
+	memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
+	       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
+	c->cif = cif;
+	c->fun = fun;
+	c->user_data = ud;
+	tf_set_live(h, entry, c);
 	return FFI_OK;
 }
 
@@ -764,19 +1015,19 @@ static void arena_free(struct arena *a, void *ptr, long i, int aligned)
 	struct trampfd_closure *h;
 	uintptr_t w;
 
-	pthread_mutex_lock(&a->lock);
+	lk_lock(&a->lock);
 	w = aligned ? a->meta[i].word : FREE_TAG;
-	if (w & FREE_TAG) {
-		pthread_mutex_unlock(&a->lock);
+	if (!w || (w & FREE_TAG)) {
+		lk_unlock(&a->lock);
 		die("ffi_closure_free: double free or not a closure:", ptr);
 	}
 	h = (struct trampfd_closure *)w;
 	/* The object keeps its slot; a call through it faults at 0. */
-	trampfd_closure_set(h, NULL, ptr);
+	tf_set_live(h, NULL, ptr);
 	__atomic_store_n(&a->meta[i].word, w | FREE_TAG, __ATOMIC_RELEASE);
 	a->meta[i].next_free = a->free_head;
 	a->free_head = (uint32_t)(i + 1);
-	pthread_mutex_unlock(&a->lock);
+	lk_unlock(&a->lock);
 }
 
 EXPORT void FN(ffi_closure_free)(void *ptr)
@@ -792,6 +1043,11 @@ EXPORT void FN(ffi_closure_free)(void *ptr)
 		i = arena_index(&small, ptr, &aligned);
 		if (i >= 0) {
 			arena_free(&small, ptr, i, aligned);
+			return;
+		}
+		i = arena_index(&mid, ptr, &aligned);
+		if (i >= 0) {
+			arena_free(&mid, ptr, i, aligned);
 			return;
 		}
 		i = arena_index(&big, ptr, &aligned);

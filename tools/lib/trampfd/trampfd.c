@@ -36,6 +36,7 @@
 #include <linux/trampfd.h>
 
 #include "trampfd.h"
+#include "trampfd_int.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ 22
@@ -47,26 +48,6 @@
 #else
 #define TRAMPFD_EXPORT __attribute__((visibility("default")))
 #endif
-
-/* One slot.  Invariant: page->slots[index] == *this. */
-struct trampfd_closure {
-	struct tf_page *page;
-	struct trampfd_closure *next_free;	/* valid while !live */
-	unsigned int index;
-	int live;
-};
-
-/* One mapped trampfd; on pages of its own with its tables (new_page). */
-struct tf_page {
-	struct tf_page *next;
-	struct trampfd_pool *pool;
-	char *base;			/* the R-X page */
-	uint64_t *code_table;		/* nslots entries, then data_table */
-	uint64_t *data_table;
-	size_t meta_len;		/* bytes mapped at this struct */
-	unsigned int nslots;
-	struct trampfd_closure slots[];
-};
 
 struct trampfd_pool {
 	pthread_mutex_t lock;
@@ -92,6 +73,8 @@ static struct trampfd_pool g_default = {
 };
 static int g_default_listed;		/* written under g_lock, once */
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+/* The metadata allocator (meta_get); a leaf lock, taken last. */
+static pthread_mutex_t g_meta_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void atfork_prepare(void)
 {
@@ -100,12 +83,14 @@ static void atfork_prepare(void)
 	pthread_mutex_lock(&g_lock);
 	for (p = g_pools; p; p = p->next)
 		pthread_mutex_lock(&p->lock);
+	pthread_mutex_lock(&g_meta_lock);
 }
 
 static void atfork_release(void)
 {
 	struct trampfd_pool *p;
 
+	pthread_mutex_unlock(&g_meta_lock);
 	for (p = g_pools; p; p = p->next)
 		pthread_mutex_unlock(&p->lock);
 	pthread_mutex_unlock(&g_lock);
@@ -245,6 +230,79 @@ static size_t meta_len(unsigned int n)
 	return tables_at(n) + 2 * (size_t)n * sizeof(uint64_t);
 }
 
+/*
+ * Metadata (pools, page headers, handles, code and data tables) comes from
+ * chunks: one mapping of META_CHUNK bytes between two PROT_NONE guard
+ * pages, away from the malloc heap, handed out in 64-byte-aligned blocks.
+ * An overflow of a heap block or of anything mapped next to a chunk stops
+ * at a guard before it reaches a code entry or a handle that set/free
+ * write through.  One chunk holds the blocks of 15 pages of 128 slots
+ * (x86-64), so the mmap, the guards and the page faults of the metadata
+ * are shared by many pages instead of paid per page.  A block is never
+ * unmapped: a destroyed pool's blocks go on a free list per size (the only
+ * sizes are a pool and a page's block) and are zeroed when reused.
+ */
+#define META_CHUNK	(80 * 1024)
+
+struct meta_free {
+	struct meta_free *next;
+};
+
+static char *g_chunk_next, *g_chunk_end;	/* under g_meta_lock */
+static struct meta_free *g_free_pools, *g_free_pages;	/* under g_meta_lock */
+
+/* A zeroed block of @len bytes (a pool or a page's metadata), or NULL. */
+static void *meta_get(size_t len, struct meta_free **free_list)
+{
+	size_t ps = g_page_size, clen;
+	void *ret = NULL;
+	char *p;
+
+	len = (len + 63) & ~(size_t)63;
+	pthread_mutex_lock(&g_meta_lock);
+	if (*free_list) {
+		ret = *free_list;
+		*free_list = (*free_list)->next;
+		pthread_mutex_unlock(&g_meta_lock);
+		memset(ret, 0, len);
+		return ret;
+	}
+	if ((size_t)(g_chunk_end - g_chunk_next) < len) {
+		clen = (len > META_CHUNK ? len : META_CHUNK);
+		clen = (clen + ps - 1) & ~(ps - 1);
+		p = mmap(NULL, clen + 2 * ps, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p == MAP_FAILED)
+			goto out;
+		if (mprotect(p + ps, clen, PROT_READ | PROT_WRITE)) {
+			int e = errno;
+
+			munmap(p, clen + 2 * ps);
+			errno = e;
+			goto out;
+		}
+		/* The rest of the old chunk is given up (at most one block). */
+		g_chunk_next = p + ps;
+		g_chunk_end = p + ps + clen;
+	}
+	ret = g_chunk_next;
+	g_chunk_next += len;
+out:
+	pthread_mutex_unlock(&g_meta_lock);
+	return ret;
+}
+
+/* Block @p back on @free_list (its first word becomes the link). */
+static void meta_put(void *p, struct meta_free **free_list)
+{
+	struct meta_free *f = p;
+
+	pthread_mutex_lock(&g_meta_lock);
+	f->next = *free_list;
+	*free_list = f;
+	pthread_mutex_unlock(&g_meta_lock);
+}
+
 /* Slots of one page: what the kernel allows per fd, at most one page. */
 static unsigned int slots_per_page(void)
 {
@@ -265,20 +323,16 @@ static struct tf_page *new_page(struct trampfd_pool *pool)
 	struct trampfd_data data;
 	struct tf_page *pg;
 	void *base = MAP_FAILED;
-	size_t len;
 	int fd, e;
 
 	/*
-	 * The page's handles and its code and data tables share pages of
-	 * their own, away from the malloc heap: an overflow of a heap block
-	 * reaches neither a code entry nor a handle that set/free write
-	 * through.
+	 * The page's handles and its code and data tables: a block of a
+	 * guarded metadata chunk (meta_get), away from the malloc heap.
 	 */
-	len = (meta_len(n) + g_page_size - 1) & ~(g_page_size - 1);
-	pg = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (pg == MAP_FAILED)
+	pg = meta_get(meta_len(n), &g_free_pages);
+	if (!pg)
 		return NULL;
-	pg->meta_len = len;
+	pg->code_size = g_info.code_size;
 	pg->code_table = (uint64_t *)((char *)pg + tables_at(n));
 	pg->data_table = pg->code_table + n;
 	fd = ioctl(g_factory, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
@@ -323,7 +377,7 @@ fail:
 		munmap(base, g_page_size);
 	if (fd >= 0)
 		close(fd);
-	munmap(pg, len);
+	meta_put(pg, &g_free_pages);
 	errno = e;
 	return NULL;
 }
@@ -335,7 +389,7 @@ static void store(uint64_t *slot, const void *v)
 
 static void *slot_addr(const struct trampfd_closure *c)
 {
-	return c->page->base + (size_t)c->index * g_info.code_size;
+	return tf_slot_addr(c);
 }
 
 TRAMPFD_EXPORT void *trampfd_pool_alloc(struct trampfd_pool *pool, const void *code,
@@ -486,9 +540,8 @@ TRAMPFD_EXPORT struct trampfd_pool *trampfd_pool_new(unsigned int code_reg,
 		return NULL;
 	}
 	/* Off the heap too: the pool's free list is a chain of handles. */
-	pool = mmap(NULL, sizeof(*pool), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		    -1, 0);
-	if (pool == MAP_FAILED)
+	pool = meta_get(sizeof(*pool), &g_free_pools);
+	if (!pool)
 		return NULL;
 	pthread_mutex_init(&pool->lock, NULL);
 	pool->code_reg = code_reg;
@@ -528,9 +581,9 @@ TRAMPFD_EXPORT int trampfd_pool_destroy(struct trampfd_pool *pool)
 	for (pg = pool->pages; pg; pg = next) {
 		next = pg->next;
 		munmap(pg->base, g_page_size);
-		munmap(pg, pg->meta_len);
+		meta_put(pg, &g_free_pages);
 	}
 	pthread_mutex_destroy(&pool->lock);
-	munmap(pool, sizeof(*pool));
+	meta_put(pool, &g_free_pools);
 	return 0;
 }

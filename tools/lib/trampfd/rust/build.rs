@@ -6,6 +6,7 @@
 fn main() {
     println!("cargo:rerun-if-changed=../trampfd.c");
     println!("cargo:rerun-if-changed=../trampfd.h");
+    println!("cargo:rerun-if-changed=../trampfd_int.h");
     println!("cargo:rerun-if-changed=../../../../include/uapi/linux/trampfd.h");
     cc::Build::new()
         .file("../trampfd.c")
