@@ -89,6 +89,8 @@ expect "exec alloc: anonymous ghc-libffi through the drop-in: prep inside an obj
 # crash, never a free of the wrong memory.
 expect "exec alloc: anonymous gi through the drop-in: callback works, the free through the code address faults" \
 	139 "sorted through the callback" pre "$anon" gi
+expect "exec alloc: a word read through code - 8 (GHC's freeExec) freed through the drop-in: aborts with the message" \
+	134 "not a closure; if the program uses" pre "$anon" free-readback
 expect "exec alloc: anonymous ghc-native with TRAMPFD_FFI=off: libffi's closure, works" \
 	0 "code not on /dev/trampfd" env TRAMPFD_FFI=off LD_PRELOAD="$lib" "$anon" ghc-native
 

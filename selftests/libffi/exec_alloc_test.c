@@ -26,11 +26,16 @@
  *	libffi PR 647).
  *   exec_alloc_test free-code	a closure freed by its code address (stock
  *	libffi's ffi_closure_free accepts either address).
+ *   exec_alloc_test free-readback	freeExec()'s read of code - 8 on a
+ *	closure whose code address is not a view of the object: the word is
+ *	no closure (on the drop-in: the end of the previous slot), and it is
+ *	handed to ffi_closure_free().
  *
  * The functions keep their upstream names (allocateExec,
  * g_callable_info_prepare_closure): built with -rdynamic they are dynamic
  * symbols, as in GHC's shared RTS and in libgirepository, and the drop-in
  * recognises them; built without, they are anonymous (a static RTS).
+ * Built with -fno-inline, so that ffi_closure_alloc() returns into them.
  *
  * Exit status: 0 all worked (results checked), 3 ffi_closure_alloc
  * failed, 4 ffi_prep_closure_loc failed, 5 a result was wrong, 6
@@ -44,8 +49,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define NOINLINE __attribute__((noinline, used))
 
 /* Is @addr inside a mapping of /dev/trampfd?  -1 without /proc. */
 static int on_trampfd(const void *addr)
@@ -74,7 +77,7 @@ static void where(const void *code)
 }
 
 /* rts/sm/Storage.c (GHC 8.10, Linux): allocateExec / freeExec. */
-NOINLINE void *allocateExec(size_t bytes, void **exec_ret)
+void *allocateExec(size_t bytes, void **exec_ret)
 {
 	void **ret, **exec;
 
@@ -86,10 +89,12 @@ NOINLINE void *allocateExec(size_t bytes, void **exec_ret)
 	return ret + 1;
 }
 
-NOINLINE void freeExec(void *addr)
+void freeExec(void *addr)
 {
 	ffi_closure_free(*((void **)addr - 1));
 }
+
+typedef long (*adjustor_fn)(long x);
 
 /* The Haskell side: the "wrapper" the adjustor enters with its stable pointer. */
 static long wrapper(long x, long hptr)
@@ -137,7 +142,7 @@ static int free_native_adjustor(void *ptr)
 
 static int ghc_native(void)
 {
-	long (*fn)(long) = (long (*)(long))create_native_adjustor(7);
+	adjustor_fn fn = (adjustor_fn)create_native_adjustor(7);
 
 	if (!fn)
 		return 3;
@@ -161,7 +166,7 @@ static int ghc_libffi(void)
 	ffi_cif *cif = calloc(1, sizeof(*cif));
 	ffi_closure *cl, *rd;
 	void *code;
-	long (*fn)(long);
+	adjustor_fn fn;
 
 	if (!cif || ffi_prep_cif(cif, FFI_DEFAULT_ABI, 1, &ffi_type_slong, long_arg) != FFI_OK)
 		return 5;
@@ -173,7 +178,7 @@ static int ghc_libffi(void)
 		return 4;
 	}
 	where(code);
-	fn = (long (*)(long))code;
+	fn = (adjustor_fn)code;
 	if (fn(4) != 47)
 		return 5;
 	printf("adjustor called: 47\n");
@@ -192,7 +197,7 @@ struct gi_closure_wrapper {
 	void *writable_self;
 };
 
-NOINLINE ffi_closure *g_callable_info_prepare_closure(ffi_cif *cif,
+ffi_closure *g_callable_info_prepare_closure(ffi_cif *cif,
 		void (*callback)(ffi_cif *, void *, void **, void *), void *user_data)
 {
 	struct gi_closure_wrapper *closure;
@@ -220,7 +225,7 @@ NOINLINE ffi_closure *g_callable_info_prepare_closure(ffi_cif *cif,
 	return exec_ptr;
 }
 
-NOINLINE void g_callable_info_free_closure(ffi_closure *closure)
+void g_callable_info_free_closure(ffi_closure *closure)
 {
 	struct gi_closure_wrapper *wrapper = (struct gi_closure_wrapper *)closure;
 
@@ -293,6 +298,32 @@ static int free_code(void)
 	return 0;
 }
 
+/* Two prepared closures, then freeExec() on the second one's code. */
+static int free_readback(void)
+{
+	ffi_cif cif;
+	void *code[2];
+	ffi_closure *c;
+	int i;
+
+	if (ffi_prep_cif(&cif, FFI_DEFAULT_ABI, 1, &ffi_type_sint, int_arg) != FFI_OK)
+		return 5;
+	for (i = 0; i < 2; i++) {
+		c = ffi_closure_alloc(sizeof(*c), &code[i]);
+		if (!c)
+			return 3;
+		if (ffi_prep_closure_loc(c, &cif, add_handler, (void *)5, code[i]) != FFI_OK)
+			return 4;
+		if (((int (*)(int))code[i])(37) != 42)
+			return 5;
+	}
+	where(code[1]);
+	fflush(stdout);
+	freeExec(code[1]);
+	printf("freed\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *m = argc > 1 ? argv[1] : "";
@@ -305,6 +336,8 @@ int main(int argc, char **argv)
 		return gi();
 	if (!strcmp(m, "free-code"))
 		return free_code();
-	fprintf(stderr, "usage: exec_alloc_test ghc-native|ghc-libffi|gi|free-code\n");
+	if (!strcmp(m, "free-readback"))
+		return free_readback();
+	fprintf(stderr, "usage: exec_alloc_test ghc-native|ghc-libffi|gi|free-code|free-readback\n");
 	return 2;
 }

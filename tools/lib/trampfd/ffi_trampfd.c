@@ -196,6 +196,7 @@ static void unprepared_call(void)
 static const char *const exec_allocators[] = {
 	"allocateExec",			/* GHC's RTS before 9.0.2 (rts/sm/Storage.c) */
 	"g_callable_info_prepare_closure",	/* gobject-introspection < 1.70 */
+	NULL
 };
 
 /* Call sites of ffi_closure_alloc() already judged (published by ra). */
@@ -228,7 +229,7 @@ static int exec_allocator_site(const void *ra)
 	}
 	pthread_mutex_lock(&init_lock);
 	if (dladdr(ra, &info) && info.dli_sname)
-		for (i = 0; i < sizeof(exec_allocators) / sizeof(exec_allocators[0]); i++)
+		for (i = 0; exec_allocators[i]; i++)
 			pass |= !strcmp(info.dli_sname, exec_allocators[i]);
 	if (pass && getenv("TRAMPFD_FFI_DEBUG"))
 		fprintf(stderr, "libtrampfd-ffi: closures allocated by %s (%s) are libffi's own: it uses them as executable memory\n",
