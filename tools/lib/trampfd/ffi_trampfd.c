@@ -206,27 +206,19 @@ static struct site {
 	int pass;			/* 1: an exec allocator's, libffi's closure */
 } sites[MAX_SITES];
 static unsigned int nsites;
+static const void *last_site;		/* the last one found not to pass */
 
 /*
- * Whether the ffi_closure_alloc() call returning to @ra comes from an
- * executable-memory allocator.  A lookup in a few entries; dladdr once per
- * call site, under init_lock (which the fork handler takes: dladdr holds
- * the loader's lock).
+ * The verdict for a call site not seen yet: dladdr once per call site,
+ * under init_lock (which the fork handler takes: dladdr holds the loader's
+ * lock).
  */
-static int exec_allocator_site(const void *ra)
+static int judge_site(const void *ra)
 {
 	Dl_info info;
 	unsigned int i, n;
 	int pass = 0;
 
-	for (i = 0; i < MAX_SITES; i++) {
-		const void *r = __atomic_load_n(&sites[i].ra, __ATOMIC_ACQUIRE);
-
-		if (r == ra)
-			return sites[i].pass;
-		if (!r)
-			break;
-	}
 	pthread_mutex_lock(&init_lock);
 	if (dladdr(ra, &info) && info.dli_sname)
 		for (i = 0; exec_allocators[i]; i++)
@@ -241,6 +233,35 @@ static int exec_allocator_site(const void *ra)
 		nsites = n + 1;
 	}
 	pthread_mutex_unlock(&init_lock);
+	return pass;
+}
+
+/*
+ * Whether the ffi_closure_alloc() call returning to @ra comes from an
+ * executable-memory allocator: one compare for the last call site that
+ * did not, else a lookup in the call sites judged so far.
+ */
+static inline int exec_allocator_site(const void *ra)
+{
+	unsigned int i;
+	int pass;
+
+	if (__builtin_expect(ra == __atomic_load_n(&last_site, __ATOMIC_RELAXED), 1))
+		return 0;
+	for (i = 0; i < MAX_SITES; i++) {
+		const void *r = __atomic_load_n(&sites[i].ra, __ATOMIC_ACQUIRE);
+
+		if (!r)
+			break;
+		if (r == ra) {
+			pass = sites[i].pass;
+			goto out;
+		}
+	}
+	pass = judge_site(ra);
+out:
+	if (!pass)
+		__atomic_store_n(&last_site, ra, __ATOMIC_RELAXED);
 	return pass;
 }
 
