@@ -103,8 +103,12 @@ gi() {
 	while IFS= read -r line; do
 		case "$line" in
 		"ok "*) ok "$label: $(echo "$line" | sed 's/^ok [0-9]* //')" ;;
-		"not ok "*) [ "$want" = fail ] && echo "# $line" ||
-			notok "$label: $(echo "$line" | sed 's/^not ok [0-9]* //')" ;;
+		"not ok "*)
+			if [ "$want" = fail ]; then
+				echo "# $line"
+			else
+				notok "$label: $(echo "$line" | sed 's/^not ok [0-9]* //')"
+			fi ;;
 		*) echo "# $line" ;;
 		esac
 	done <"$out"
