@@ -57,6 +57,23 @@
  * there; here the first gets the closure object as user_data instead of
  * the slot, and the second prepares the object's slot.
  *
+ * Some programs use ffi_closure_alloc() as an executable-memory allocator:
+ * they write machine code of their own into the writable object, or read
+ * the object back through the code address (stock libffi's dynamic
+ * trampolines make both the same memory).  GHC's RTS before 9.0.2
+ * (allocateExec/freeExec) and gobject-introspection before 1.70
+ * (g_callable_info_prepare_closure/_free_closure) do; that is why libffi
+ * has --disable-exec-static-tramp (libffi PR 647).  Here code written into
+ * the object never reaches the slot.  So: an allocation made from a
+ * function of that name (dladdr of the return address, once per call site)
+ * gets libffi's own closure; a call through a slot that was never prepared
+ * (or was freed) aborts with a message instead of running anything; a
+ * preparation inside an object, not at its start (GHC's libffi adjustors
+ * on allocateExec's memory), returns FFI_BAD_ABI with a message; and a
+ * free of a pointer that is neither a closure of ours nor can be one of
+ * libffi's (a word read through a code address) aborts with a message.
+ * TRAMPFD_FFI=off passes a whole program through.
+ *
  * Without a usable /dev/trampfd (or with TRAMPFD_FFI=off) every call goes
  * to the real libffi unchanged; so do closures that the program prepares
  * on memory it did not get from ffi_closure_alloc().  A transient failure
@@ -177,6 +194,116 @@ static void die(const char *what, const void *p)
 	abort();
 }
 
+#define EXEC_ALLOC_HINT \
+	"the program uses ffi_closure_alloc() as executable memory (GHC's RTS before 9.0.2, " \
+	"gobject-introspection before 1.70), which cannot work on trampfd: run it with TRAMPFD_FFI=off"
+
+/*
+ * The code entry of every slot whose closure is not prepared (allocated and
+ * not yet prepared, or freed).  The slot jumps here with the caller's
+ * registers and stack as at any function entry: a call that would run
+ * code the program wrote into the closure object (which never reaches the
+ * slot), or a stale call, stops here with a message.  Never NULL: a process
+ * with a page at address 0 (zpoline) would run it.
+ */
+static void unprepared_call(void)
+{
+	fprintf(stderr,
+		"libtrampfd-ffi: a closure that ffi_prep_closure_loc() never prepared, or that was freed, was called (from %p); if %s\n",
+		__builtin_return_address(0), EXEC_ALLOC_HINT);
+	abort();
+}
+#define UNPREPARED ((const void *)unprepared_call)
+
+/*
+ * Functions known to use ffi_closure_alloc() as an executable-memory
+ * allocator; an allocation called from one of them (by its dynamic symbol)
+ * gets libffi's own closure, exactly as without the drop-in.
+ */
+static const char *const exec_allocators[] = {
+	"allocateExec",			/* GHC's RTS before 9.0.2 (rts/sm/Storage.c) */
+	"g_callable_info_prepare_closure",	/* gobject-introspection < 1.70 */
+	NULL
+};
+
+/* Call sites of ffi_closure_alloc() already judged (published by ra). */
+#define MAX_SITES 16
+static struct site {
+	const void *ra;			/* return address; NULL: free entry */
+	int pass;			/* 1: an exec allocator's, libffi's closure */
+} sites[MAX_SITES];
+static unsigned int nsites;
+static const void *last_site;		/* the last one found not to pass */
+
+/*
+ * The verdict for a call site not seen yet: dladdr once per call site,
+ * under init_lock (which the fork handler takes: dladdr holds the loader's
+ * lock).
+ */
+static int judge_site(const void *ra)
+{
+	Dl_info info;
+	unsigned int i, n;
+	int pass = 0;
+
+	pthread_mutex_lock(&init_lock);
+	if (dladdr(ra, &info) && info.dli_sname)
+		for (i = 0; exec_allocators[i]; i++)
+			pass |= !strcmp(info.dli_sname, exec_allocators[i]);
+	if (pass && getenv("TRAMPFD_FFI_DEBUG"))
+		fprintf(stderr, "libtrampfd-ffi: closures allocated by %s (%s) are libffi's own: it uses them as executable memory\n",
+			info.dli_sname, info.dli_fname ? info.dli_fname : "?");
+	n = nsites;
+	if (n < MAX_SITES) {
+		sites[n].pass = pass;
+		__atomic_store_n(&sites[n].ra, ra, __ATOMIC_RELEASE);
+		nsites = n + 1;
+	}
+	pthread_mutex_unlock(&init_lock);
+	return pass;
+}
+
+/*
+ * Whether the ffi_closure_alloc() call returning to @ra comes from an
+ * executable-memory allocator: one compare for the last call site that
+ * did not, else a lookup in the call sites judged so far.
+ */
+static inline int exec_allocator_site(const void *ra)
+{
+	unsigned int i;
+	int pass;
+
+	if (__builtin_expect(ra == __atomic_load_n(&last_site, __ATOMIC_RELAXED), 1))
+		return 0;
+	for (i = 0; i < MAX_SITES; i++) {
+		const void *r = __atomic_load_n(&sites[i].ra, __ATOMIC_ACQUIRE);
+
+		if (!r)
+			break;
+		if (r == ra) {
+			pass = sites[i].pass;
+			goto out;
+		}
+	}
+	pass = judge_site(ra);
+out:
+	if (!pass)
+		__atomic_store_n(&last_site, ra, __ATOMIC_RELAXED);
+	return pass;
+}
+
+/* libffi's closures live now (passed through): 0 means none can be freed. */
+static long real_live;
+
+static void *real_closure(size_t size, void **code)
+{
+	void *c = real_alloc(size, code);
+
+	if (c)
+		__atomic_fetch_add(&real_live, 1, __ATOMIC_RELAXED);
+	return c;
+}
+
 /*
  * Metadata lives away from the closures, on pages of its own: an overflow
  * of a closure object (ordinary read-write memory, written by libffi and by
@@ -234,8 +361,8 @@ static inline void lk_unlock(int *l)
  *
  * An arena object keeps its trampfd slot for life: the slot's data entry
  * is the object, so a freed object goes on the free list with its slot, the
- * slot's code entry set to NULL (a call through a freed closure faults at
- * address 0), and its handle word tagged FREE_TAG.  Reusing it is then a pop
+ * slot's code entry set to UNPREPARED (a call through a freed closure
+ * aborts with a message), and its handle word tagged FREE_TAG.  Reusing it is then a pop
  * under one lock, with no trip through libtrampfd's pool.  Freeing a free
  * object, or a pointer inside an arena that is not an object, aborts with a
  * message, as stock libffi does.
@@ -834,7 +961,14 @@ static void *alloc_slow(size_t size, void **code)
 		return NULL;
 	p = get_pool();
 	if (!p)
-		return __atomic_load_n(&broken, __ATOMIC_ACQUIRE) ? NULL : real_alloc(size, code);
+		return __atomic_load_n(&broken, __ATOMIC_ACQUIRE) ? NULL : real_closure(size, code);
+	if (exec_allocator_site(__builtin_return_address(0))) {
+		mem = real_closure(size, code);
+		if (!mem)
+			fprintf(stderr, "libtrampfd-ffi: libffi has no closure for an executable-memory allocator (%s) either\n",
+				strerror(errno));
+		return mem;
+	}
 	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE)) {
 		errno = ENOEXEC;
 		return NULL;
@@ -851,10 +985,11 @@ static void *alloc_slow(size_t size, void **code)
 	}
 	if (mem) {
 		/*
-		 * Code NULL until prepared: an early call faults at address 0.
-		 * A reused object's slot has that already (set at free).
+		 * Code unprepared_call until prepared: an early call aborts
+		 * with a message.  A reused object's slot has that already
+		 * (set at free).
 		 */
-		addr = h ? tf_slot_addr(h) : trampfd_pool_alloc(p, NULL, mem, &h);
+		addr = h ? tf_slot_addr(h) : trampfd_pool_alloc(p, UNPREPARED, mem, &h);
 		if (!addr) {
 			int e = errno;
 
@@ -871,7 +1006,7 @@ static void *alloc_slow(size_t size, void **code)
 	mem = pages(len);
 	if (!mem)
 		return NULL;
-	addr = trampfd_pool_alloc(p, NULL, mem, &h);
+	addr = trampfd_pool_alloc(p, UNPREPARED, mem, &h);
 	if (!addr) {
 		int e = errno;
 
@@ -900,8 +1035,25 @@ static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 		return FFI_BAD_ABI;
 	/* No pool, no object of ours: no lock, no lookup. */
 	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? handle_of(c) : NULL;
-	if (!h)
+	if (!h) {
+		int aligned;
+
+		/*
+		 * Inside one of our objects but not at a live one's start: the
+		 * object is used as memory of the program's own (GHC's libffi
+		 * adjustors prepare allocateExec's writable + 8 for its code
+		 * + 8).  libffi would write a trampoline nothing executes and
+		 * a call would land inside a slot.
+		 */
+		if (__atomic_load_n(&pool, __ATOMIC_ACQUIRE) &&
+		    (arena_index(&small, c, &aligned) >= 0 || arena_index(&mid, c, &aligned) >= 0 ||
+		     arena_index(&big, c, &aligned) >= 0)) {
+			fprintf(stderr, "libtrampfd-ffi: ffi_prep_closure_loc() on %p, inside a closure object but not a live closure; if %s\n",
+				(void *)c, EXEC_ALLOC_HINT);
+			return FFI_BAD_ABI;
+		}
 		return real_prep(c, cif, fun, ud, codeloc);
+	}
 	slot = tf_slot_addr(h);
 	/*
 	 * The code address is the slot, or the closure itself (the deprecated
@@ -1022,8 +1174,8 @@ static void arena_free(struct arena *a, void *ptr, long i, int aligned)
 		die("ffi_closure_free: double free or not a closure:", ptr);
 	}
 	h = (struct trampfd_closure *)w;
-	/* The object keeps its slot; a call through it faults at 0. */
-	tf_set_live(h, NULL, ptr);
+	/* The object keeps its slot; a call through it aborts. */
+	tf_set_live(h, UNPREPARED, ptr);
 	__atomic_store_n(&a->meta[i].word, w | FREE_TAG, __ATOMIC_RELEASE);
 	a->meta[i].next_free = a->free_head;
 	a->free_head = (uint32_t)(i + 1);
@@ -1061,8 +1213,28 @@ EXPORT void FN(ffi_closure_free)(void *ptr)
 			munmap(ptr, len);
 			return;
 		}
+		/*
+		 * A code address (stock libffi's ffi_closure_free takes those
+		 * too): free its object.
+		 */
+		h = trampfd_closure_lookup(ptr);
+		if (h && handle_of(trampfd_closure_data(h)) == h) {
+			FN(ffi_closure_free)(trampfd_closure_data(h));
+			return;
+		}
+		/*
+		 * Not ours, and libffi has no live closure: whatever this is
+		 * (a word read through a code address), libffi's free would
+		 * work on memory it does not own.
+		 */
+		if (__atomic_load_n(&real_live, __ATOMIC_RELAXED) <= 0) {
+			fprintf(stderr, "libtrampfd-ffi: ffi_closure_free(%p): not a closure; if %s\n",
+				ptr, EXEC_ALLOC_HINT);
+			abort();
+		}
 	}
 	if (find_real() < 0)
 		return;
+	__atomic_fetch_sub(&real_live, 1, __ATOMIC_RELAXED);
 	real_free(ptr);
 }
