@@ -1024,6 +1024,23 @@ static void *alloc_slow(size_t size, void **code)
 	return mem;
 }
 
+/*
+ * What the real ffi_prep_closure_loc wrote for @cif's shape (shape_entry):
+ * libffi's trampoline template with @entry, then cif, fun and user_data.
+ */
+static inline void write_shape(ffi_closure *c, void *entry, ffi_cif *cif,
+			       closure_fun_t *fun, void *ud)
+{
+	memcpy(c->tramp, tramp_template, sizeof(tramp_template));
+	memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
+	memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
+	memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
+	       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
+	c->cif = cif;
+	c->fun = fun;
+	c->user_data = ud;
+}
+
 static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
 			    void *codeloc)
 {
@@ -1073,15 +1090,7 @@ static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 		return FFI_BAD_ABI;
 	entry = shape_entry(cif);
 	if (entry) {
-		/* What the real one wrote for this cif shape (shape_entry). */
-		memcpy(c->tramp, tramp_template, sizeof(tramp_template));
-		memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
-		memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
-		memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
-		       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
-		c->cif = cif;
-		c->fun = fun;
-		c->user_data = ud;
+		write_shape(c, entry, cif, fun, ud);
 	} else {
 		memset(c->tramp, 0, sizeof(c->tramp));
 		st = real_prep(c, cif, fun, ud, codeloc);
@@ -1148,15 +1157,7 @@ EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure
 	entry = shape_entry(cif);
 	if (!entry)
 		return prep_slow(c, cif, fun, ud, codeloc);
-	/* What the real one wrote for this cif shape (shape_entry). */
-	memcpy(c->tramp, tramp_template, sizeof(tramp_template));
-	memset(c->tramp + sizeof(tramp_template), 0, ENTRY_OFFSET - sizeof(tramp_template));
-	memcpy(c->tramp + ENTRY_OFFSET, &entry, sizeof(entry));
-	memset(c->tramp + ENTRY_OFFSET + sizeof(entry), 0,
-	       sizeof(c->tramp) - ENTRY_OFFSET - sizeof(entry));
-	c->cif = cif;
-	c->fun = fun;
-	c->user_data = ud;
+	write_shape(c, entry, cif, fun, ud);
 	tf_set_live(h, entry, c);
 	return FFI_OK;
 }
