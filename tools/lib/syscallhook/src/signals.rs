@@ -20,8 +20,9 @@
 //!   `once_per_image`). If the patcher refuses the site,
 //!   a call that changes what the handler's `rt_sigreturn` restores
 //!   (`rt_sigprocmask`: the signal mask; `sigaltstack`; `pkey_alloc`:
-//!   PKRU), or that passes the handler's blocked mask on to a new image
-//!   (`execve`, `execveat`), never runs inside this handler, or sigreturn would undo it: the
+//!   PKRU), or that would pass the handler's blocked mask on to a new
+//!   image (`execve`, `execveat`), never runs inside this handler; nor
+//!   does `exit_group`, an ordinary counted call. The
 //!   interrupted context is pointed at library asm that makes the call
 //!   after the handler returned, with the site's registers, as lazypoline
 //!   does: `shl_sud_call` (through the hook entry: counter, callbacks,
@@ -49,7 +50,7 @@ use core::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::dispatch::{self, PROGRAM_SIGSYS, SIGSYS_BIT};
 use crate::entry::{self, sys};
-use crate::{patch, SIGSYS};
+use crate::{patch, NR_EXIT_GROUP, SIGSYS};
 
 /// `si_code` of a SIGSYS from Syscall User Dispatch.
 const SYS_USER_DISPATCH: i32 = 2;
@@ -312,8 +313,6 @@ fn redirect(g: &mut [u64; 23]) {
 
 /// `execve`: the new image inherits the blocked mask.
 const NR_EXECVE: i64 = 59;
-/// `exit_group`.
-const NR_EXIT_GROUP: i64 = 231;
 /// `execveat`: as `execve`.
 const NR_EXECVEAT: i64 = 322;
 /// `sigaltstack`: its setting is in the frame rt_sigreturn restores.
