@@ -298,9 +298,12 @@ static long trampfd_rss_kb(const void *addr)
 	return kb;
 }
 
-/* Offset in a slot of its &code_table[X] literal (the kernel's encoding). */
+/*
+ * Offset in a slot of its &code_table[X] literal (the kernel's encoding;
+ * x86-64: the endbr64 layout, which libtrampfd's adjacent tables get).
+ */
 #if defined(__x86_64__)
-#define CODE_LITERAL 2
+#define CODE_LITERAL 6
 #elif defined(__aarch64__)
 #define CODE_LITERAL 24
 #else
@@ -342,6 +345,24 @@ TEST(code_table_is_on_pages_of_its_own_not_the_malloc_heap)
 	free(small);
 	trampfd_closure_free(h);
 }
+
+#if defined(__x86_64__)
+/* Every slot starts with endbr64: indirect calls into it survive user IBT. */
+TEST(x86_64_every_slot_starts_with_endbr64)
+{
+	struct trampfd_closure *h[200];
+	void *f;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		f = alloc_ret(i, &h[i]);
+		ASSERT_NE(NULL, f);
+		ASSERT_EQ(0, memcmp(f, "\xf3\x0f\x1e\xfa", 4)) TH_LOG("closure %d", i);
+	}
+	for (i = 0; i < 200; i++)
+		trampfd_closure_free(h[i]);
+}
+#endif
 
 TEST(the_page_is_filled_at_allocation_not_at_the_first_call)
 {

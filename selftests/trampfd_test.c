@@ -138,18 +138,24 @@ TEST_F(tfd, page_bytes_are_the_documented_encoding)
 	const unsigned char *s1 = p + SLOT;
 	__u64 imm;
 	int i;
+#if defined(__x86_64__)
+	__s32 disp;
+#endif
 
 	ASSERT_NE(MAP_FAILED, p);
 #if defined(__x86_64__)
-	/* movabs r11, &code[1]; mov r11,[r11]; movabs r10, &data[1]; ... */
-	EXPECT_EQ(0x49, s1[0]);
-	EXPECT_EQ(0xbb, s1[1]);
-	memcpy(&imm, s1 + 2, 8);
+	/*
+	 * Near tables (the fixture's are one struct): endbr64; movabs r11,
+	 * &code[1]; lea r10, [r11 + data - code]; mov r11, [r11];
+	 * mov r10, [r10]; jmp r11; int3; int3.
+	 */
+	EXPECT_EQ(0, memcmp(s1, "\xf3\x0f\x1e\xfa\x49\xbb", 6));
+	memcpy(&imm, s1 + 6, 8);
 	EXPECT_EQ((uintptr_t)&self->code[1], imm);
-	EXPECT_EQ(0, memcmp(s1 + 10, "\x4d\x8b\x1b\x49\xba", 5));
-	memcpy(&imm, s1 + 15, 8);
-	EXPECT_EQ((uintptr_t)&self->data[1], imm);
-	EXPECT_EQ(0, memcmp(s1 + 23, "\x4d\x8b\x12\x41\xff\xe3\xcc\xcc\xcc", 9));
+	EXPECT_EQ(0, memcmp(s1 + 14, "\x4d\x8d\x93", 3));
+	memcpy(&disp, s1 + 17, 4);
+	EXPECT_EQ((char *)self->data - (char *)self->code, disp);
+	EXPECT_EQ(0, memcmp(s1 + 21, "\x4d\x8b\x1b\x4d\x8b\x12\x41\xff\xe3\xcc\xcc", 11));
 #else
 	/* Instruction words, then the two literals, then filler. */
 	EXPECT_EQ(0, memcmp(s1, slot_words, sizeof(slot_words)));
@@ -164,6 +170,46 @@ TEST_F(tfd, page_bytes_are_the_documented_encoding)
 		ASSERT_EQ(TFD_FILL, p[i]) TH_LOG("offset %d", i);
 	munmap((void *)p, PAGE);
 }
+
+#if defined(__x86_64__)
+/*
+ * A data table more than 2 GiB from the code table: the RFC layout (two
+ * 10-byte literals, no room for endbr64), and it still runs.
+ */
+TEST_F(tfd, x86_64_far_tables_get_the_two_literal_layout)
+{
+	uintptr_t near = (uintptr_t)self->code & ~(uintptr_t)(PAGE - 1);
+	const unsigned char *p;
+	__u64 *far = MAP_FAILED;
+	__u64 imm;
+	int i;
+
+	for (i = 3; i < 40 && far == MAP_FAILED; i++) {
+		uintptr_t at = near + ((uintptr_t)i << 30);
+
+		far = mmap((void *)at, PAGE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		if (far != MAP_FAILED && (uintptr_t)far != at) {
+			munmap(far, PAGE);
+			far = MAP_FAILED;
+		}
+	}
+	ASSERT_NE(MAP_FAILED, far);
+	far[0] = 0xfa5;
+	p = tfd_map(self->fd, 1, self->code, far);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(0, memcmp(p, "\x49\xbb", 2));
+	memcpy(&imm, p + 2, 8);
+	EXPECT_EQ((uintptr_t)&self->code[0], imm);
+	EXPECT_EQ(0, memcmp(p + 10, "\x4d\x8b\x1b\x49\xba", 5));
+	memcpy(&imm, p + 15, 8);
+	EXPECT_EQ((uintptr_t)far, imm);
+	EXPECT_EQ(0, memcmp(p + 23, "\x4d\x8b\x12\x41\xff\xe3\xcc\xcc\xcc", 9));
+	EXPECT_EQ(0, call_ok((void *)p, 0, 0, 0xfa5));
+	munmap((void *)p, PAGE);
+	munmap(far, PAGE);
+}
+#endif
 
 TEST_F(tfd, second_data_register)
 {

@@ -41,7 +41,7 @@
 //! pad. x17 as data register mirrors libffi's and the linker's veneers
 //! (IP0 for the target, IP1 for the context).
 
-use super::{put_literal_slot, Encoder};
+use super::{put_literal_slot, Encoder, Literals};
 
 /// x9: first caller-saved temporary; allowed as data register.
 pub const X9: u32 = 9;
@@ -97,9 +97,14 @@ impl Encoder for Arm64 {
     const CODE_REGS: u32 = (1 << X16) | (1 << X17);
     const DATA_REGS: u32 = ((1 << (X17 + 1)) - 1) & !((1 << X9) - 1);
     const KNOWN_REGS: u32 = u32::MAX;
-    const LITERALS: (usize, usize) = (CODE_LIT as usize, DATA_LIT as usize);
 
-    fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
+    fn emit(
+        out: &mut [u8],
+        code_reg: u32,
+        code_slot: u64,
+        data_reg: u32,
+        data_slot: u64,
+    ) -> Literals {
         out.fill(Self::TRAP_FILL);
         let words = [
             // Each literal offset is relative to the instruction's own
@@ -117,6 +122,6 @@ impl Encoder for Arm64 {
             &words,
             (CODE_LIT as usize, code_slot),
             (DATA_LIT as usize, data_slot),
-        );
+        )
     }
 }

@@ -57,21 +57,36 @@ pub trait Encoder {
     /// Bit mask of every register number this architecture defines.
     const KNOWN_REGS: u32;
 
-    /// Byte offsets in a slot of its two 64-bit little-endian literals,
-    /// `&code_table[X]` and `&data_table[X]`.
-    ///
-    /// Invariant for implementers: they are the only bytes of a slot that
-    /// depend on the slot values given to [`Encoder::emit`], so
-    /// [`crate::desc::render_page`] emits one slot and derives every other
-    /// one by rewriting these 16 bytes (host test:
-    /// `literals_are_the_only_bytes_that_depend_on_the_slot`).
-    const LITERALS: (usize, usize);
-
     /// Emits one trampoline into `out` (`out.len() == CODE_SIZE`): load
-    /// `code_slot` into `code_reg`, load through it, load `data_slot` into
+    /// `code_slot` into `code_reg`, load through it, load `data_slot` (or
+    /// compute it from `code_slot`: x86-64 with near tables) into
     /// `data_reg`, load through it, jump to `code_reg`. Registers must have
     /// passed [`Encoder::check_reg`] and differ.
-    fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64);
+    ///
+    /// Returns where the slot's literals are. Invariant for implementers:
+    /// for any two calls with the same registers and the same
+    /// `data_slot - code_slot`, the literals are at the same offsets and are
+    /// the only bytes that differ, so [`crate::desc::render_page`] emits one
+    /// slot and derives every other one by rewriting them (host test:
+    /// `literals_are_the_only_bytes_that_depend_on_the_slot`).
+    fn emit(
+        out: &mut [u8],
+        code_reg: u32,
+        code_slot: u64,
+        data_reg: u32,
+        data_slot: u64,
+    ) -> Literals;
+}
+
+/// Byte offsets in an emitted slot of its 64-bit little-endian literals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Literals {
+    /// Offset of `&code_table[X]`.
+    pub code: usize,
+    /// Offset of `&data_table[X]`, or `None` when the slot computes the
+    /// data address from the code address (a displacement that is the same
+    /// in every slot of a page).
+    pub data: Option<usize>,
 }
 
 /// Writes the layout shared by the arm64 and riscv64 slots: `words`
@@ -83,12 +98,16 @@ fn put_literal_slot(
     words: &[u32],
     (code_lit, code_slot): (usize, u64),
     (data_lit, data_slot): (usize, u64),
-) {
+) -> Literals {
     for (i, w) in words.iter().enumerate() {
         out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
     }
     out[code_lit..code_lit + 8].copy_from_slice(&code_slot.to_le_bytes());
     out[data_lit..data_lit + 8].copy_from_slice(&data_slot.to_le_bytes());
+    Literals {
+        code: code_lit,
+        data: Some(data_lit),
+    }
 }
 
 /// The encoder of the architecture the module is built for.

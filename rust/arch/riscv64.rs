@@ -60,7 +60,7 @@
 //! the caller's t2 reaches the target unchanged, so a label set by the caller
 //! is checked by the target as if it had been called directly.
 
-use super::{put_literal_slot, Encoder};
+use super::{put_literal_slot, Encoder, Literals};
 
 /// t0 (x5): data register only.
 pub const T0: u32 = 5;
@@ -120,9 +120,14 @@ impl Encoder for Riscv64 {
     const CODE_REGS: u32 = (1 << T1) | (1 << T2) | T3_T6;
     const DATA_REGS: u32 = (1 << T0) | (1 << T1) | (1 << T2) | T3_T6;
     const KNOWN_REGS: u32 = u32::MAX;
-    const LITERALS: (usize, usize) = (CODE_LIT as usize, DATA_LIT as usize);
 
-    fn emit(out: &mut [u8], code_reg: u32, code_slot: u64, data_reg: u32, data_slot: u64) {
+    fn emit(
+        out: &mut [u8],
+        code_reg: u32,
+        code_slot: u64,
+        data_reg: u32,
+        data_slot: u64,
+    ) -> Literals {
         out.fill(Self::TRAP_FILL);
         let words = [
             // Off 0: the landing pad of an indirect call into the slot.
@@ -146,6 +151,6 @@ impl Encoder for Riscv64 {
             &words,
             (CODE_LIT as usize, code_slot),
             (DATA_LIT as usize, data_slot),
-        );
+        )
     }
 }

@@ -119,6 +119,30 @@ TEST(closure_code_is_on_a_trampfd_page)
 	ffi_closure_free(c);
 }
 
+#if defined(__x86_64__)
+/*
+ * Under user IBT an indirect call must land on endbr64: libffi's own
+ * trampoline starts with one, and so does every slot the drop-in hands out
+ * (libtrampfd keeps a page's data table next to its code table, which gets
+ * the kernel's endbr64 layout).
+ */
+TEST(x86_64_closure_code_starts_with_endbr64_as_libffis_trampoline_does)
+{
+	fn_t fn[3];
+	ffi_closure *c[3];
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		c[i] = make(add_handler, i, &fn[i]);
+		ASSERT_NE(NULL, c[i]);
+		EXPECT_EQ(0, memcmp((void *)fn[i], "\xf3\x0f\x1e\xfa", 4));
+		EXPECT_EQ(37 + i, fn[i](37));
+	}
+	for (i = 0; i < 3; i++)
+		ffi_closure_free(c[i]);
+}
+#endif
+
 TEST(freed_slot_is_reused_with_the_new_handler_and_data)
 {
 	fn_t f1, f2;

@@ -13,6 +13,10 @@
  *	jump code_reg
  *
  * and lives at base + X * info.code_size.  The page is never writable.
+ * On x86-64, when data.table - code.table fits in a signed 32-bit
+ * displacement, each trampoline starts with endbr64 (a landing pad under
+ * user IBT) and computes &data_table[X] from &code_table[X]; tables farther
+ * apart get the same five steps without endbr64.
  * mmap(PROT_EXEC) fails with EPERM if the device node is on a noexec mount
  * (a noexec /dev).  Compat tasks (ia32/x32, AArch32) get EOPNOTSUPP from
  * every operation: the trampolines are 64-bit code.
