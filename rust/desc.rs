@@ -294,16 +294,16 @@ impl Config {
 /// (at the [`Literals`](crate::arch::Literals) offsets that [`Encoder::emit`]
 /// returns) set to `&code_table[X]` and `&data_table[X]`, which is what
 /// [`Encoder::emit`] would write for `X` (host tests compare the two for
-/// every register pair). Per slot that is a copy of the template in
-/// registers and one or two stores into it, then
-/// `CODE_SIZE / 8` word stores into the page: no call, no byte loop. In the
+/// every register pair). Per slot that is `CODE_SIZE / 8` word stores of
+/// the template, kept in registers, then one or two stores of literals
+/// into the page: no call, no byte loop. In the
 /// guest, the fault that generates a full x86-64 page went from about
 /// 50,000 instructions (an encoding per slot) to 21,000 (a `memcpy` call
 /// per slot and per literal, into a zeroed page) to 5,400 (this, into a
 /// page that is not zeroed first).
 pub fn render_page<E: Encoder>(page: &mut [u8], code: Code, data: Data) {
     const {
-        assert!(E::CODE_SIZE <= MAX_CODE_SIZE && E::CODE_SIZE % 8 == 0);
+        assert!(E::CODE_SIZE == 32 || E::CODE_SIZE == 64);
     }
     let mut first = [0u8; MAX_CODE_SIZE];
     let lits = E::emit(
@@ -315,6 +315,15 @@ pub fn render_page<E: Encoder>(page: &mut [u8], code: Code, data: Data) {
     );
     let n = code.ntrampolines as usize;
     let trap = [E::TRAP_FILL; 8];
+    // The template's two 32-byte halves (the second one unused when
+    // CODE_SIZE is 32).
+    let (mut lo, mut hi) = ([0u8; 32], [0u8; 32]);
+    if let Some((a, b)) = first.split_first_chunk::<32>() {
+        lo = *a;
+        if let Some(b) = b.first_chunk::<32>() {
+            hi = *b;
+        }
+    }
     // Whole slots first, then the bytes after the last one (none on a real
     // page). `chunks_exact` rather than `as_chunks` (Rust 1.88): the
     // module builds with the kernel's minimum rustc, 1.85.
@@ -322,23 +331,26 @@ pub fn render_page<E: Encoder>(page: &mut [u8], code: Code, data: Data) {
     for (x, slot) in slots.by_ref().enumerate() {
         if x < n {
             let off = x as u64 * ENTRY;
-            let mut t = first;
-            put_u64(&mut t, lits.code, code.table.wrapping_add(off));
-            if let Some(at) = lits.data {
-                put_u64(&mut t, at, data.table.wrapping_add(off));
+            // Whole 32-byte halves: four word stores each (of registers,
+            // or loads of the template kept on the stack), no loop. Not
+            // `zip` over `chunks_exact`: that calls out of line into a
+            // length computation that can panic on a division by zero, a
+            // panic objtool does not know (it warns that the function falls
+            // through).
+            if let Some(dst) = slot.first_chunk_mut::<32>() {
+                *dst = lo;
             }
-            // Word by word: `[u8; 8]` copies that compile to the stores
-            // of the template's registers. Not `zip` over `chunks_exact`:
-            // that calls out of line into a length computation that can
-            // panic on a division by zero, a panic objtool does not know
-            // (it warns that the function falls through).
-            let mut at = 0;
-            while let (Some(dst), Some(src)) = (
-                slot.get_mut(at..).and_then(<[u8]>::first_chunk_mut::<8>),
-                t.get(at..).and_then(<[u8]>::first_chunk::<8>),
-            ) {
-                *dst = *src;
-                at += 8;
+            if E::CODE_SIZE == 64 {
+                if let Some(dst) = slot.get_mut(32..).and_then(<[u8]>::first_chunk_mut::<32>) {
+                    *dst = hi;
+                }
+            }
+            // Then the literals, straight into the page: the template is
+            // never modified, so it stays in registers, and the offsets'
+            // bounds checks do not depend on the slot.
+            put_u64(slot, lits.code, code.table.wrapping_add(off));
+            if let Some(at) = lits.data {
+                put_u64(slot, at, data.table.wrapping_add(off));
             }
         } else {
             let mut at = 0;
@@ -351,13 +363,12 @@ pub fn render_page<E: Encoder>(page: &mut [u8], code: Code, data: Data) {
     slots.into_remainder().fill(E::TRAP_FILL);
 }
 
-/// Stores `v` little-endian at byte `at` of a slot template. Every encoder
-/// returns literal offsets with `at + 8 <= CODE_SIZE <= MAX_CODE_SIZE`
-/// (host-tested for every register pair and both x86-64 layouts), so the
-/// store always happens; the bounds check keeps a wrong offset from
-/// panicking in the fault handler.
-fn put_u64(t: &mut [u8; MAX_CODE_SIZE], at: usize, v: u64) {
-    if let Some(d) = t.get_mut(at..).and_then(|s| s.first_chunk_mut::<8>()) {
+/// Stores `v` little-endian at byte `at` of a slot. Every encoder returns
+/// literal offsets with `at + 8 <= CODE_SIZE` (host-tested for every
+/// register pair and both x86-64 layouts), so the store always happens; the
+/// bounds check keeps a wrong offset from panicking in the fault handler.
+fn put_u64(slot: &mut [u8], at: usize, v: u64) {
+    if let Some(d) = slot.get_mut(at..).and_then(|s| s.first_chunk_mut::<8>()) {
         *d = v.to_le_bytes();
     }
 }
