@@ -4,6 +4,15 @@
  * parameters (the per-user limit), unload refused while in use, reload.
  * Runs as root in the test guest; the module file is
  * $TRAMPFD_KO (default /mod/trampfd.ko).  Leaves the module loaded.
+ *
+ * Against a kernel with trampfd built in (CONFIG_TRAMPFD=y; make check's
+ * scripts/check-builtin), the tests that unload the module skip with
+ * TFD_BUILTIN_SKIP, those that reload it with parameters run only in
+ * a guest booted with them (trampfd.NAME=VALUE; tfd_booted_with()), the
+ * .modinfo entries are read from the kernel's
+ * modules.builtin.modinfo ($TRAMPFD_BUILTIN_MODINFO, default
+ * /mod/modules.builtin.modinfo), and kernel_knows_how_trampfd_is_built
+ * checks that delete_module() does not know the driver.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -53,12 +62,67 @@ static int loaded(void)
 /* Make sure the module is loaded with default parameters. */
 static void ensure_loaded(void)
 {
-	if (!loaded())
+	if (!tfd_builtin() && !loaded())
 		load("");
+}
+
+/* Reload the module with @params (not for a built-in driver). */
+static int reload(const char *params)
+{
+	int ret = unload();
+
+	return ret ? ret : load(params);
+}
+
+/* Whether /proc/modules lists a module "trampfd". */
+static int in_proc_modules(void)
+{
+	char line[256];
+	int found = 0;
+	FILE *f = fopen("/proc/modules", "r");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof(line), f))
+		found = !strncmp(line, "trampfd ", 8);
+	fclose(f);
+	return found;
+}
+
+/*
+ * Either a loaded module, live and listed, or a built-in driver that
+ * delete_module() does not know (ENOENT) and that keeps working.
+ */
+TEST(kernel_knows_how_trampfd_is_built)
+{
+	char state[32] = "";
+	FILE *f;
+	int fd;
+
+	ensure_loaded();
+	if (tfd_builtin()) {
+		EXPECT_EQ(0, in_proc_modules());
+		EXPECT_EQ(-ENOENT, unload());
+		EXPECT_EQ(-ENOENT, tfd_err(access("/sys/module/trampfd/refcnt", F_OK)));
+	} else {
+		EXPECT_EQ(1, in_proc_modules());
+		f = fopen("/sys/module/trampfd/initstate", "r");
+		ASSERT_NE(NULL, f);
+		EXPECT_EQ(1, fscanf(f, "%31s", state));
+		fclose(f);
+		EXPECT_STREQ("live", state);
+	}
+	fd = tfd_open();
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(1, tfd_counter("live_fds"));
+	ASSERT_EQ(0, close(fd));
 }
 
 TEST(unload_and_load_again)
 {
+	/* Unloads or reloads: not for a built-in driver. */
+	if (tfd_builtin())
+		SKIP(return, TFD_BUILTIN_SKIP);
 	ensure_loaded();
 	ASSERT_EQ(0, unload());
 	ASSERT_FALSE(loaded());
@@ -93,35 +157,52 @@ TEST(device_node_is_a_misc_char_device)
 #define MODINFO_PARM \
 	"parm=max_user_trampfds:Maximum number of live trampfds of one user (EMFILE beyond)"
 
-/* The .modinfo section holds NUL-terminated "key=value" strings. */
-static int has_modinfo(const char *buf, size_t len, const char *entry)
+/*
+ * The .modinfo section holds NUL-terminated "key=value" strings; the
+ * kernel's modules.builtin.modinfo the same, each prefixed "trampfd." for
+ * a built-in driver (@prefix).
+ */
+static int has_modinfo(const char *buf, size_t len, const char *prefix, const char *entry)
 {
+	char want[512];
+	int n = snprintf(want, sizeof(want), "%s%s", prefix, entry);
+
 	/* With its terminating NUL, so a prefix does not match. */
-	return !!memmem(buf, len, entry, strlen(entry) + 1);
+	return n > 0 && (size_t)n < sizeof(want) && !!memmem(buf, len, want, n + 1);
 }
 
 TEST(modinfo_describes_the_module)
 {
 	static char buf[1 << 20];
+	const char *path = ko_path(), *pfx = "", *who = "name=trampfd";
 	ssize_t len;
 	int fd;
 
-	fd = open(ko_path(), O_RDONLY | O_CLOEXEC);
-	ASSERT_LE(0, fd);
+	ensure_loaded();
+	if (tfd_builtin()) {
+		path = getenv("TRAMPFD_BUILTIN_MODINFO");
+		if (!path)
+			path = "/mod/modules.builtin.modinfo";
+		pfx = "trampfd.";
+		/* A built-in driver's name is the prefix; it has its file. */
+		who = "file=drivers/misc/trampfd/trampfd";
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd) TH_LOG("%s: %s", path, strerror(errno));
 	len = read(fd, buf, sizeof(buf));
 	close(fd);
 	ASSERT_LT(0, len);
 	ASSERT_GT(sizeof(buf), len);
-	EXPECT_TRUE(has_modinfo(buf, len, "license=GPL"));
-	EXPECT_TRUE(has_modinfo(buf, len, "name=trampfd"));
-	EXPECT_TRUE(has_modinfo(buf, len, MODINFO_DESCRIPTION));
-	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=max_user_trampfds:u32"));
-	EXPECT_TRUE(has_modinfo(buf, len, "parmtype=zpoline_gid:u32"));
-	EXPECT_TRUE(has_modinfo(buf, len, MODINFO_PARM));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, "license=GPL"));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, who));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, MODINFO_DESCRIPTION));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, "parmtype=max_user_trampfds:u32"));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, "parmtype=zpoline_gid:u32"));
+	EXPECT_TRUE(has_modinfo(buf, len, pfx, MODINFO_PARM));
 	/* The system-wide pool is gone. */
-	EXPECT_FALSE(has_modinfo(buf, len, "parmtype=max_trampfds:u32"));
+	EXPECT_FALSE(has_modinfo(buf, len, pfx, "parmtype=max_trampfds:u32"));
 	/* And a negative control: the scanner does not match anything. */
-	EXPECT_FALSE(has_modinfo(buf, len, "license=Proprietary"));
+	EXPECT_FALSE(has_modinfo(buf, len, pfx, "license=Proprietary"));
 }
 
 /*
@@ -186,9 +267,11 @@ TEST(max_user_trampfds_limits_each_user_not_the_system)
 	pid_t u1000, u1001;
 	char st;
 
+	if (tfd_builtin() && !tfd_booted_with("max_user_trampfds=3"))
+		SKIP(return, TFD_BUILTIN_PARAM_SKIP);
 	ensure_loaded();
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("max_user_trampfds=3"));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload("max_user_trampfds=3"));
 	ASSERT_EQ(0, pipe(hold));
 	/* uid 1000 at its limit: a fourth open or create is EMFILE. */
 	u1000 = start_user(1000, 3, 0, hold, &st);
@@ -218,8 +301,8 @@ TEST(max_user_trampfds_limits_each_user_not_the_system)
 	for (i = 0; i < 3; i++)
 		close(a[i]);
 	EXPECT_EQ(0, tfd_counter("live_fds"));
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload(""));
 }
 
 #ifdef __x86_64__
@@ -230,19 +313,21 @@ TEST(a_user_namespace_does_not_make_a_fresh_user)
 	pid_t pid;
 	char st;
 
+	if (tfd_builtin() && !tfd_booted_with("max_user_trampfds=3"))
+		SKIP(return, TFD_BUILTIN_PARAM_SKIP);
 	ensure_loaded();
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("max_user_trampfds=2"));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload("max_user_trampfds=3"));
 	ASSERT_EQ(0, pipe(hold));
 	/* Status 4: unshare failed; 5: the open inside was not EMFILE. */
-	pid = start_user(1000, 2, 1, hold, &st);
+	pid = start_user(1000, 3, 1, hold, &st);
 	ASSERT_LT(0, pid);
 	EXPECT_EQ(0, st);
 	close(hold[1]);
 	waitpid(pid, NULL, 0);
 	close(hold[0]);
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload(""));
 }
 #endif
 
@@ -261,13 +346,15 @@ static void *open_four(void *arg)
 
 TEST(max_user_trampfds_holds_under_concurrent_opens)
 {
-	enum { T = 8, LIMIT = 5 };
+	enum { T = 8, LIMIT = 3 };
 	int fds[T][4], i, j, ok = 0, emfile = 0;
 	pthread_t t[T];
 
+	if (tfd_builtin() && !tfd_booted_with("max_user_trampfds=3"))
+		SKIP(return, TFD_BUILTIN_PARAM_SKIP);
 	ensure_loaded();
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("max_user_trampfds=5"));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload("max_user_trampfds=3"));
 	for (i = 0; i < T; i++)
 		ASSERT_EQ(0, pthread_create(&t[i], NULL, open_four, fds[i]));
 	for (i = 0; i < T; i++)
@@ -283,14 +370,17 @@ TEST(max_user_trampfds_holds_under_concurrent_opens)
 		}
 	EXPECT_EQ(LIMIT, ok);
 	EXPECT_EQ(T * 4 - LIMIT, emfile);
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload(""));
 }
 
 TEST(unload_refused_while_an_fd_is_open)
 {
 	int fd;
 
+	/* Unloads or reloads: not for a built-in driver. */
+	if (tfd_builtin())
+		SKIP(return, TFD_BUILTIN_SKIP);
 	ensure_loaded();
 	fd = tfd_open();
 	ASSERT_LE(0, fd);
@@ -307,6 +397,9 @@ TEST(unload_refused_while_a_mapping_lives)
 	void *p;
 	int fd;
 
+	/* Unloads or reloads: not for a built-in driver. */
+	if (tfd_builtin())
+		SKIP(return, TFD_BUILTIN_SKIP);
 	ensure_loaded();
 	fd = tfd_open();
 	ASSERT_LE(0, fd);
@@ -335,6 +428,9 @@ TEST_F_TIMEOUT(slow, reload_a_thousand_times, 1200)
 {
 	int i, fd;
 
+	/* Unloads or reloads: not for a built-in driver. */
+	if (tfd_builtin())
+		SKIP(return, TFD_BUILTIN_SKIP);
 	ensure_loaded();
 	for (i = 0; i < 1000; i++) {
 		ASSERT_EQ(0, unload()) TH_LOG("round %d", i);
@@ -354,6 +450,9 @@ TEST_F_TIMEOUT(slow, unload_refused_a_thousand_times_while_a_user_lives, 600)
 	char c;
 	pid_t pid;
 
+	/* Unloads or reloads: not for a built-in driver. */
+	if (tfd_builtin())
+		SKIP(return, TFD_BUILTIN_SKIP);
 	ensure_loaded();
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
@@ -414,14 +513,30 @@ static int zpoline_as_user(int with_group)
 TEST(zpoline_gid_parameter_grants_install_to_that_group_only)
 {
 	ensure_loaded();
-	EXPECT_EQ(EPERM, zpoline_as_user(1));
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load("zpoline_gid=4242"));
+	if (tfd_builtin()) {
+		/* zpoline_gid_default_grants_no_group: a boot without it. */
+		if (!tfd_booted_with("zpoline_gid=4242"))
+			SKIP(return, TFD_BUILTIN_PARAM_SKIP);
+	} else {
+		EXPECT_EQ(EPERM, zpoline_as_user(1));
+		ASSERT_EQ(0, reload("zpoline_gid=4242"));
+	}
 	EXPECT_EQ(0, zpoline_as_user(1));
 	EXPECT_EQ(EPERM, zpoline_as_user(0));
-	ASSERT_EQ(0, unload());
-	ASSERT_EQ(0, load(""));
+	if (tfd_builtin())
+		return;
+	ASSERT_EQ(0, reload(""));
 	EXPECT_EQ(EPERM, zpoline_as_user(1));
+}
+
+/* Built in without zpoline_gid on the command line: no group may install. */
+TEST(zpoline_gid_default_grants_no_group)
+{
+	ensure_loaded();
+	if (tfd_builtin() && tfd_booted_with("zpoline_gid=4242"))
+		SKIP(return, "booted with trampfd.zpoline_gid=4242");
+	EXPECT_EQ(EPERM, zpoline_as_user(1));
+	EXPECT_EQ(EPERM, zpoline_as_user(0));
 }
 
 #else

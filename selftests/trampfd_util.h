@@ -68,6 +68,63 @@
 #endif
 #define TFD_NMAX	(4096 / TFD_SLOT)
 
+/*
+ * 1 if trampfd is built into the kernel (CONFIG_TRAMPFD=y): the device is
+ * there, but no module "trampfd" is loaded (a loaded module always has
+ * /sys/module/trampfd/initstate; a built-in driver has none, and with only
+ * parameters of permission 0 no /sys/module/trampfd at all).  A test that
+ * unloads the module, or reloads it with other parameters, is not
+ * applicable then: it skips with TFD_BUILTIN_SKIP.
+ */
+static inline int tfd_builtin(void)
+{
+	return access(TRAMPFD_DEV, F_OK) == 0 &&
+	       access("/sys/module/trampfd/initstate", F_OK) != 0;
+}
+
+#define TFD_BUILTIN_SKIP \
+	"not applicable: trampfd is built in (CONFIG_TRAMPFD=y), no unload or reload"
+
+/*
+ * A built-in driver takes its parameters from the kernel command line
+ * only, as trampfd.NAME=VALUE (they have no sysfs entry).  1 if every
+ * "NAME=VALUE" of the blank-separated @params is there, 0 if not.  A test
+ * that reloads the module with parameters runs against a built-in driver
+ * in a guest booted with them, and skips with TFD_BUILTIN_PARAM_SKIP in
+ * the others.
+ */
+static inline int tfd_booted_with(const char *params)
+{
+	char cmdline[4096], want[256], tok[128];
+	const char *p = params;
+	ssize_t n;
+	int fd, len;
+
+	fd = open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, cmdline + 1, sizeof(cmdline) - 3);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	/* " words ": every word, the first and last too, between blanks. */
+	cmdline[0] = ' ';
+	cmdline[n + 1] = 0;
+	if (cmdline[n] == '\n')
+		cmdline[n] = 0;
+	strcat(cmdline, " ");
+	while (sscanf(p, "%127s%n", tok, &len) == 1) {
+		p += len;
+		snprintf(want, sizeof(want), " trampfd.%s ", tok);
+		if (!strstr(cmdline, want))
+			return 0;
+	}
+	return 1;
+}
+
+#define TFD_BUILTIN_PARAM_SKIP \
+	"built in: runs in a guest booted with its parameters (trampfd.NAME=VALUE)"
+
 /* Return -errno on failure, 0 on success, for terse assertions. */
 static inline int tfd_err(long ret)
 {

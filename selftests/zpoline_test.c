@@ -155,7 +155,11 @@ static int read_file(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* Reload the module with @params (as module_test does). */
+/*
+ * Reload the module with @params (as module_test does); against a
+ * built-in driver (tfd_builtin()) the tests that do run only in a guest
+ * booted with those parameters (tfd_booted_with()).
+ */
 static int reload(const char *params)
 {
 	const char *ko = getenv("TRAMPFD_KO");
@@ -694,6 +698,13 @@ TEST(require_xom_parameter_needs_protection_keys)
 {
 	int pkeys = cpu_has_pku(), with, without;
 
+	if (tfd_builtin()) {
+		/* Only the half of the boot's parameter. */
+		if (!tfd_booted_with("zpoline_require_xom=1"))
+			SKIP(return, TFD_BUILTIN_PARAM_SKIP);
+		EXPECT_EQ(pkeys ? 0 : EOPNOTSUPP, install_in_child(1));
+		return;
+	}
 	ASSERT_EQ(0, reload("zpoline_require_xom=1"));
 	with = install_in_child(1);
 	ASSERT_EQ(0, reload(""));
@@ -756,15 +767,19 @@ TEST(user_namespace_cannot_map_its_way_into_zpoline_gid)
 	int attacker, member_in_ns, member, outsider;
 
 	snprintf(params, sizeof(params), "zpoline_gid=%d", ZP_GID);
+	if (tfd_builtin() && !tfd_booted_with(params))
+		SKIP(return, TFD_BUILTIN_PARAM_SKIP);
 	ASSERT_EQ(0, read_file("/proc/sys/vm/mmap_min_addr", old, sizeof(old)));
-	ASSERT_EQ(0, reload(params));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload(params));
 	ASSERT_EQ(0, write_file("/proc/sys/vm/mmap_min_addr", "0"));
 	attacker = install_as_user(0, 1);
 	member_in_ns = install_as_user(1, 1);
 	ASSERT_EQ(0, write_file("/proc/sys/vm/mmap_min_addr", old));
 	member = install_as_user(1, 0);
 	outsider = install_as_user(0, 0);
-	ASSERT_EQ(0, reload(""));
+	if (!tfd_builtin())
+		ASSERT_EQ(0, reload(""));
 	EXPECT_EQ(EPERM, attacker);
 	EXPECT_EQ(EPERM, member_in_ns);
 	EXPECT_EQ(0, member);
