@@ -33,6 +33,7 @@ use kernel::{
 use crate::arch::{Encoder, Native};
 use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
 use crate::ffi;
+use crate::kernel_ext::{cacheflush, compat, mm::layout, mm::locked_vm::LockedVm};
 use crate::stats;
 use crate::uapi;
 use crate::users::Charge;
@@ -43,7 +44,7 @@ use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 /// a compat task could not use it. Checked first in every operation of both
 /// devices, so a refusal never depends on, or changes, the fd's state.
 pub fn refuse_compat() -> Result {
-    if ffi::in_compat_syscall() {
+    if compat::in_compat_syscall() {
         Err(EOPNOTSUPP)
     } else {
         Ok(())
@@ -59,13 +60,13 @@ const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32
 /// Mutable state of one trampfd.
 ///
 /// Invariants: `page` is `Some` only if `config.is_mapped()`, and then holds
-/// the trampolines rendered from the frozen descriptors; `charged` is true
-/// once the mapping's page has been charged to the owner's RLIMIT_MEMLOCK,
+/// the trampolines rendered from the frozen descriptors; `locked` is the
+/// mapping's page charged to the owner's RLIMIT_MEMLOCK (from `mmap` on),
 /// which is undone exactly once, when the trampfd is dropped.
 struct Inner {
     config: Config,
     page: Option<Page>,
-    charged: bool,
+    locked: Option<LockedVm>,
 }
 
 /// One trampfd: the private data of its file.
@@ -103,7 +104,7 @@ impl Trampfd {
 
     fn user_space() -> UserSpace {
         UserSpace {
-            user_end: ffi::task_size_max(),
+            user_end: layout::task_size_max() as u64,
         }
     }
 }
@@ -114,19 +115,15 @@ impl PinnedDrop for Trampfd {
         // Read the state under the lock, act after releasing it: the
         // uncharge takes the mmap lock, which is ordered before ours (mmap
         // and fault take ours under it).
-        let (had_page, charged) = {
-            let inner = self.inner.lock();
-            (inner.page.is_some(), inner.charged)
+        let (had_page, locked) = {
+            let mut inner = self.inner.lock();
+            (inner.page.is_some(), inner.locked.take())
         };
         if had_page {
             stats::dec(&stats::LIVE_PAGES);
         }
-        if charged {
-            // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
-            // this undoes the charge taken in `mmap` on the same mm. No lock
-            // of ours is held.
-            unsafe { ffi::memlock_uncharge(&self.owner) };
-        }
+        // The uncharge, if `mmap` charged: no lock of ours is held.
+        drop(locked);
         stats::dec(&stats::LIVE_FDS);
     }
 }
@@ -148,7 +145,7 @@ impl FaultProvider for Trampfd {
             // remainder: no offsets to get wrong), so nothing the page held
             // before reaches user space. The page is ours alone until `map`.
             ffi::with_page_bytes(&mut page, |bytes| render_page::<Native>(bytes, code, data));
-            ffi::flush_icache_page(&page);
+            cacheflush::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);
         }
@@ -176,7 +173,7 @@ impl MiscDevice for Trampfd {
                 inner <- new_mutex!(Inner {
                     config: Config::default(),
                     page: None,
-                    charged: false,
+                    locked: None,
                 }),
                 owner,
                 _charge: charge,
@@ -237,11 +234,10 @@ impl MiscDevice for Trampfd {
             // was, unmapped and usable.
             let mut frozen = inner.config;
             frozen.map().map_err(desc_err)?;
-            // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
-            // is held for writing during this callback, as required.
-            unsafe { ffi::memlock_charge(vma.mm()) }?;
+            // `vma.mm()` is the owner (checked above).
+            let locked = LockedVm::charge(vma, 1)?;
             inner.config = frozen;
-            inner.charged = true;
+            inner.locked = Some(locked);
         }
         // SAFETY: `device` is the private data of `vma->vm_file`, freed only
         // in the file's release, after every vma referencing the file is gone.
