@@ -17,7 +17,8 @@
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     bindings,
-    fs::{File, Kiocb},
+    error::from_err_ptr,
+    fs::{file::FileDescriptorReservation, File, Kiocb},
     iov::IovIterSource,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
     mm::{virt::flags as vmf, virt::VmaNew, Mm},
@@ -27,6 +28,7 @@ use kernel::{
     seq_file::SeqFile,
     seq_print,
     sync::{aref::ARef, Mutex},
+    task::Task,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -53,6 +55,47 @@ pub fn refuse_compat() -> Result {
 
 // The uapi mirror's `TRAMPFD_CREATE_CLOEXEC` is the kernel's `O_CLOEXEC`.
 const _: () = assert!(uapi::CREATE_CLOEXEC == bindings::O_CLOEXEC as usize);
+
+/// Opens `file`'s device node again, without a path lookup, into a new fd
+/// of the current task (`O_CLOEXEC` if `cloexec`), and returns the fd.
+///
+/// `dentry_open()` on the file's own path, with its access mode and the
+/// current task's credentials, as `open()` of the node by the caller would
+/// (`TRAMPFD_IOC_CREATE` also works in a sandbox that cannot open files).
+/// Anon-inode files cannot be used for this: they live on an `SB_I_NOEXEC`
+/// pseudo filesystem, so `mmap(PROT_EXEC)` of them fails with `EPERM`.
+fn reopen(file: &File, cloexec: bool) -> Result<i32> {
+    // The fd first: dropped (`put_unused_fd`) if the open fails.
+    let fd = FileDescriptorReservation::get_unused_fd_flags(if cloexec {
+        bindings::O_CLOEXEC
+    } else {
+        0
+    })?;
+    let mode = file.flags() & bindings::O_ACCMODE;
+    // SAFETY: `current_cred()`: the current task's subjective credentials,
+    // which only the task itself replaces (it is running this code), and
+    // which its reference keeps alive for this call.
+    let cred = unsafe { (*Task::current_raw()).cred };
+    // SAFETY: `file` is valid for the borrow, and its `f_path` (a member of
+    // an anonymous union with `__f_path`, the same bytes), set when it was
+    // opened, stays valid and unchanged while it lives; `cred` is valid
+    // (above). `dentry_open` takes its own references on both.
+    let new = from_err_ptr(unsafe {
+        bindings::dentry_open(
+            core::ptr::addr_of!((*file.as_ptr()).__bindgen_anon_1.f_path),
+            mode as i32,
+            cred,
+        )
+    })?;
+    let new = core::ptr::NonNull::new(new.cast::<File>()).ok_or(ENOMEM)?;
+    // SAFETY: `dentry_open` returned a new file (`File` is a transparent
+    // wrapper of `struct file`) with one reference, which the `ARef` takes
+    // over; no fd refers to it yet, so it has no `fdget_pos` user.
+    let new = unsafe { ARef::from_raw(new) };
+    let n = fd.reserved_fd();
+    fd.fd_install(new);
+    Ok(n as i32)
+}
 
 /// Trampolines per trampfd: one page of slots.
 const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32;
@@ -253,7 +296,7 @@ impl MiscDevice for Trampfd {
                 if arg & !cloexec != 0 {
                     return Err(EINVAL);
                 }
-                let fd = ffi::reopen(file, arg & cloexec != 0)?;
+                let fd = reopen(file, arg & cloexec != 0)?;
                 Ok(fd as isize)
             }
             uapi::IOC_GET_INFO => {

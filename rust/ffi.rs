@@ -7,10 +7,9 @@
 //! icache flush, the compat check, `TASK_SIZE_MAX`, `RLIMIT_MEMLOCK`
 //! accounting) are written as the `kernel` crate's own in
 //! `rust/kernel_ext/`, which the series adds to the crate. What stays here
-//! is driver-local: reopening the device node (`dentry_open` on the
-//! file's own path) and the x86-64 zpoline page at address 0 (its
+//! is driver-local, for the x86-64 zpoline page at address 0: its
 //! permission policy, the SMEP/SMAP and protection-key checks, the mapping
-//! with `CAP_SYS_RAWIO` raised, and the seal), which no other driver does.
+//! with `CAP_SYS_RAWIO` raised, and the seal, which no other driver does.
 //! Each helper is declared once, here, with `bindings::` types, and wrapped
 //! in a function that takes the `kernel` crate's types and states what its
 //! caller must guarantee. No other driver file declares an `extern "C"`
@@ -18,14 +17,17 @@
 
 use kernel::{
     bindings,
-    error::{Error, Result},
-    fs::File,
     page::{Page, PAGE_SIZE},
 };
 #[cfg(target_arch = "x86_64")]
-use kernel::{error::to_result, mm::virt::VmaNew};
+use kernel::{
+    error::{to_result, Result},
+    fs::File,
+    mm::virt::VmaNew,
+};
 
-/// The declarations, matching `helpers.h`.
+/// The declarations, matching `helpers.h` (all x86-64: zpoline).
+#[cfg(target_arch = "x86_64")]
 mod raw {
     use core::ffi::c_int;
     use kernel::bindings;
@@ -36,12 +38,6 @@ mod raw {
     // `kernel::bindings`' own function declarations pass them (that crate
     // allows the lint for the same reason).
     #[allow(improper_ctypes)]
-    extern "C" {
-        pub(super) fn trampfd_reopen(file: *mut bindings::file, cloexec: bool) -> c_int;
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[allow(improper_ctypes)] // as above
     extern "C" {
         pub(super) fn trampfd_zpoline_allowed(gid: u32) -> bool;
         pub(super) fn trampfd_zpoline_cpu_protects_null() -> bool;
@@ -74,18 +70,6 @@ pub(crate) fn with_page_bytes<T>(page: &mut Page, f: impl FnOnce(&mut [u8]) -> T
     // the innermost, as `kunmap_local` requires.
     unsafe { bindings::kunmap_local(addr) };
     r
-}
-
-/// Opens `file`'s device node again into a new fd of the current task.
-///
-/// Returns the new fd.
-pub(crate) fn reopen(file: &File, cloexec: bool) -> Result<i32> {
-    // SAFETY: `file` is a valid open file for the duration of the borrow.
-    let fd = unsafe { raw::trampfd_reopen(file.as_ptr(), cloexec) };
-    if fd < 0 {
-        return Err(Error::from_errno(fd));
-    }
-    Ok(fd)
 }
 
 /// Is the current task allowed to install a zpoline page (the policy of

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C helpers of the trampfd module, for what only this driver does: reopen
- * its device node, and install the x86-64 zpoline page at address 0.
+ * C helpers of the trampfd module, for what only this driver does: install
+ * the x86-64 zpoline page at address 0.
  * Kernel functions that are static inline (so kernel::bindings cannot call
  * them) or whose use is simpler in C.  The general ones (get_page, the
  * vm_fault fields, the icache flush, in_compat_syscall, TASK_SIZE_MAX,
  * memlock accounting) are kernel-crate abstractions (rust/kernel/; out of
- * tree, the module carries them in rust/kernel_ext/).
+ * tree, the module carries them in rust/kernel_ext/), and reopening the
+ * device node is Rust over the kernel crate's fd reservation.
  */
 #include <linux/fs.h>
 #include <linux/file.h>
@@ -21,31 +22,6 @@
 #include <linux/cpufeature.h>
 
 #include "helpers.h"
-
-/*
- * Open @file's device node again, without a path lookup, and install the new
- * file in a new fd.  Anon-inode files cannot be used for this: they live on
- * a SB_I_NOEXEC pseudo filesystem, so mmap(PROT_EXEC) of them fails with
- * EPERM.  The new file gets @file's access mode; @cloexec sets O_CLOEXEC.
- * Returns the fd or a negative errno.
- */
-int trampfd_reopen(struct file *file, bool cloexec)
-{
-	struct file *new;
-	int fd;
-
-	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
-	if (fd < 0)
-		return fd;
-	new = dentry_open(&file->f_path, file->f_flags & O_ACCMODE,
-			  current_cred());
-	if (IS_ERR(new)) {
-		put_unused_fd(fd);
-		return PTR_ERR(new);
-	}
-	fd_install(fd, new);
-	return fd;
-}
 
 #ifdef CONFIG_X86_64
 /*

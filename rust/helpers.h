@@ -11,7 +11,6 @@
 struct file;
 struct vm_area_struct;
 
-int trampfd_reopen(struct file *file, bool cloexec);
 bool trampfd_zpoline_allowed(u32 gid);
 bool trampfd_zpoline_cpu_protects_null(void);
 bool trampfd_zpoline_pkeys_enabled(void);

@@ -519,6 +519,30 @@ TEST_F(tfd, create_works_in_a_sandbox_that_cannot_open_files)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
+/*
+ * TRAMPFD_IOC_CREATE opens the device node again with the creator's access
+ * mode: a trampfd opened read-only creates read-only ones, which cannot be
+ * configured (pwrite: EBADF), and a read-write one read-write ones.
+ */
+TEST_F(tfd, create_keeps_the_access_mode_of_the_creator)
+{
+	int ro = open(TRAMPFD_DEV, O_RDONLY | O_CLOEXEC);
+	int rfd, wfd;
+
+	ASSERT_LE(0, ro);
+	rfd = ioctl(ro, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(O_RDONLY, fcntl(rfd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(-EBADF, tfd_write_code(rfd, 1, TFD_CODE_REG, self->code));
+	wfd = ioctl(self->fd, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(O_RDWR, fcntl(wfd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(0, tfd_write_code(wfd, 1, TFD_CODE_REG, self->code));
+	close(wfd);
+	close(rfd);
+	close(ro);
+}
+
 TEST_F(tfd, fdinfo_follows_the_state)
 {
 	char s[64];
