@@ -9,8 +9,13 @@
 
 #include <linux/compiler_types.h>
 
-/* Plain functions: the kernel inlines them into Rust only in its own build. */
+/*
+ * Plain functions: the kernel inlines them into Rust only in its own build
+ * (its rust/helpers/helpers.c defines __rust_helper, no header does in 7.3).
+ */
+#ifndef __rust_helper
 #define __rust_helper
+#endif
 
 #include "helpers/cacheflush.c"
 #include "helpers/compat.c"
