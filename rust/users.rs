@@ -52,10 +52,10 @@ impl Charge {
     /// user holds `max_user_trampfds` already, `ENOMEM` if the count cannot
     /// be allocated. A refusal changes nothing.
     pub fn new() -> Result<Charge> {
-        // The real uid (`task_uid()`: the task's objective credentials, as
-        // RLIMIT_NPROC counts), as a global kuid value: the uid seen from the
-        // initial user namespace, so that a user namespace cannot make a
-        // process look like another user.
+        // The real uid (`task_uid()`, of the task's objective credentials)
+        // as a global kuid value: the uid seen from the initial user
+        // namespace, so that a user namespace cannot make a process look
+        // like another user.
         let uid = kernel::current!().uid().into_raw().val;
         let max = MAX_USER_TRAMPFDS.load(Ordering::Relaxed);
         let mut users = USERS.lock();

@@ -6,7 +6,8 @@
 //! The `kernel` crate has no abstraction for `vm_operations_struct` yet. This
 //! one covers exactly what trampfd needs: a mapping backed by pages that a
 //! [`FaultProvider`] owns and that the page tables reference, one reference
-//! per fault.
+//! per fault. The fault itself is a `VmFault` (`kernel::mm::fault`, which
+//! the series adds to the crate; `rust/kernel_ext/` out of tree).
 //!
 //! Why a fault handler and not `VmaNew::set_mixedmap()` +
 //! `vm_insert_page()` at mmap time (which the `kernel` crate does offer):
@@ -51,8 +52,10 @@ pub enum FaultError {
 /// An object that provides the pages of the mappings it is installed on.
 pub trait FaultProvider: Sync + Sized {
     /// Finds (or creates) the page at page offset `pgoff` of the mapping and
-    /// calls `map` with it. `map` takes its own reference on the page, so
-    /// the page only needs to be valid for the duration of the call.
+    /// calls `map` with it, once, then returns `Ok(())`; on an error `map`
+    /// is not called (`VmFault::set_page`'s contract). `map` takes its own
+    /// reference on the page, so the page only needs to be valid for the
+    /// duration of the call.
     fn fault_page(&self, pgoff: usize, map: &mut dyn FnMut(&Page)) -> Result<(), FaultError>;
 }
 
