@@ -315,6 +315,40 @@ TEST_F(tfd, rlimit_memlock_bounds_mapped_pages_with_enomem)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
+/*
+ * CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK, as for mlock(): with a limit of 0 a
+ * privileged task still maps, and the page is still counted in VmLck.
+ */
+static int memlock_cap_child(void *arg)
+{
+	struct rlimit rl = { 0, 0 };
+	static __u64 code[1], data[1];
+	void *p;
+	int fd;
+
+	(void)arg;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || vmlck_kb() != 0)
+		return 60;
+	fd = tfd_open();
+	if (fd < 0)
+		return 61;
+	p = tfd_map(fd, 1, code, data);
+	if (p == MAP_FAILED)
+		return 62;
+	return vmlck_kb() == PAGE / 1024 ? 0 : 63;
+}
+
+TEST_F(tfd, cap_ipc_lock_bypasses_rlimit_memlock)
+{
+	int st;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root (CAP_IPC_LOCK)");
+	st = in_child(memlock_cap_child, NULL);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
 TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
 {
 	void *p = tfd_map(self->fd, 4, self->code, self->data);
