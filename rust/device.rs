@@ -17,7 +17,8 @@
 use kernel::{
     alloc::flags::GFP_KERNEL_ACCOUNT,
     bindings,
-    fs::{File, Kiocb},
+    error::from_err_ptr,
+    fs::{file::FileDescriptorReservation, File, Kiocb},
     iov::IovIterSource,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
     mm::{virt::flags as vmf, virt::VmaNew, Mm},
@@ -27,12 +28,14 @@ use kernel::{
     seq_file::SeqFile,
     seq_print,
     sync::{aref::ARef, Mutex},
+    task::Task,
     uaccess::{UserPtr, UserSlice},
 };
 
 use crate::arch::{Encoder, Native};
 use crate::desc::{render_page, Config, DescError, Target, UserSpace, DESC_SIZE};
 use crate::ffi;
+use crate::kernel_ext::{cacheflush, compat, mm::layout, mm::locked_vm::LockedVm};
 use crate::stats;
 use crate::uapi;
 use crate::users::Charge;
@@ -43,7 +46,7 @@ use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 /// a compat task could not use it. Checked first in every operation of both
 /// devices, so a refusal never depends on, or changes, the fd's state.
 pub fn refuse_compat() -> Result {
-    if ffi::in_compat_syscall() {
+    if compat::in_compat_syscall() {
         Err(EOPNOTSUPP)
     } else {
         Ok(())
@@ -53,19 +56,60 @@ pub fn refuse_compat() -> Result {
 // The uapi mirror's `TRAMPFD_CREATE_CLOEXEC` is the kernel's `O_CLOEXEC`.
 const _: () = assert!(uapi::CREATE_CLOEXEC == bindings::O_CLOEXEC as usize);
 
+/// Opens `file`'s device node again, without a path lookup, into a new fd
+/// of the current task (`O_CLOEXEC` if `cloexec`), and returns the fd.
+///
+/// `dentry_open()` on the file's own path, with its access mode and the
+/// current task's credentials, as `open()` of the node by the caller would
+/// (`TRAMPFD_IOC_CREATE` also works in a sandbox that cannot open files).
+/// Anon-inode files cannot be used for this: they live on an `SB_I_NOEXEC`
+/// pseudo filesystem, so `mmap(PROT_EXEC)` of them fails with `EPERM`.
+fn reopen(file: &File, cloexec: bool) -> Result<i32> {
+    // The fd first: dropped (`put_unused_fd`) if the open fails.
+    let fd = FileDescriptorReservation::get_unused_fd_flags(if cloexec {
+        bindings::O_CLOEXEC
+    } else {
+        0
+    })?;
+    let mode = file.flags() & bindings::O_ACCMODE;
+    // SAFETY: `current_cred()`: the current task's subjective credentials,
+    // which only the task itself replaces (it is running this code), and
+    // which its reference keeps alive for this call.
+    let cred = unsafe { (*Task::current_raw()).cred };
+    // SAFETY: `file` is valid for the borrow, and its `f_path` (a member of
+    // an anonymous union with `__f_path`, the same bytes), set when it was
+    // opened, stays valid and unchanged while it lives; `cred` is valid
+    // (above). `dentry_open` takes its own references on both.
+    let new = from_err_ptr(unsafe {
+        bindings::dentry_open(
+            core::ptr::addr_of!((*file.as_ptr()).__bindgen_anon_1.f_path),
+            mode as i32,
+            cred,
+        )
+    })?;
+    let new = core::ptr::NonNull::new(new.cast::<File>()).ok_or(ENOMEM)?;
+    // SAFETY: `dentry_open` returned a new file (`File` is a transparent
+    // wrapper of `struct file`) with one reference, which the `ARef` takes
+    // over; no fd refers to it yet, so it has no `fdget_pos` user.
+    let new = unsafe { ARef::from_raw(new) };
+    let n = fd.reserved_fd();
+    fd.fd_install(new);
+    Ok(n as i32)
+}
+
 /// Trampolines per trampfd: one page of slots.
 const MAX_TRAMPOLINES: u32 = (PAGE_SIZE / <Native as Encoder>::CODE_SIZE) as u32;
 
 /// Mutable state of one trampfd.
 ///
 /// Invariants: `page` is `Some` only if `config.is_mapped()`, and then holds
-/// the trampolines rendered from the frozen descriptors; `charged` is true
-/// once the mapping's page has been charged to the owner's RLIMIT_MEMLOCK,
+/// the trampolines rendered from the frozen descriptors; `locked` is the
+/// mapping's page charged to the owner's RLIMIT_MEMLOCK (from `mmap` on),
 /// which is undone exactly once, when the trampfd is dropped.
 struct Inner {
     config: Config,
     page: Option<Page>,
-    charged: bool,
+    locked: Option<LockedVm>,
 }
 
 /// One trampfd: the private data of its file.
@@ -103,7 +147,7 @@ impl Trampfd {
 
     fn user_space() -> UserSpace {
         UserSpace {
-            user_end: ffi::task_size_max(),
+            user_end: layout::task_size_max() as u64,
         }
     }
 }
@@ -114,19 +158,15 @@ impl PinnedDrop for Trampfd {
         // Read the state under the lock, act after releasing it: the
         // uncharge takes the mmap lock, which is ordered before ours (mmap
         // and fault take ours under it).
-        let (had_page, charged) = {
-            let inner = self.inner.lock();
-            (inner.page.is_some(), inner.charged)
+        let (had_page, locked) = {
+            let mut inner = self.inner.lock();
+            (inner.page.is_some(), inner.locked.take())
         };
         if had_page {
             stats::dec(&stats::LIVE_PAGES);
         }
-        if charged {
-            // SAFETY: `owner` is kept alive by our `mmgrab` reference, and
-            // this undoes the charge taken in `mmap` on the same mm. No lock
-            // of ours is held.
-            unsafe { ffi::memlock_uncharge(&self.owner) };
-        }
+        // The uncharge, if `mmap` charged: no lock of ours is held.
+        drop(locked);
         stats::dec(&stats::LIVE_FDS);
     }
 }
@@ -148,7 +188,7 @@ impl FaultProvider for Trampfd {
             // remainder: no offsets to get wrong), so nothing the page held
             // before reaches user space. The page is ours alone until `map`.
             ffi::with_page_bytes(&mut page, |bytes| render_page::<Native>(bytes, code, data));
-            ffi::flush_icache_page(&page);
+            cacheflush::flush_icache_page(&page);
             stats::inc(&stats::LIVE_PAGES);
             inner.page = Some(page);
         }
@@ -176,7 +216,7 @@ impl MiscDevice for Trampfd {
                 inner <- new_mutex!(Inner {
                     config: Config::default(),
                     page: None,
-                    charged: false,
+                    locked: None,
                 }),
                 owner,
                 _charge: charge,
@@ -237,11 +277,10 @@ impl MiscDevice for Trampfd {
             // was, unmapped and usable.
             let mut frozen = inner.config;
             frozen.map().map_err(desc_err)?;
-            // SAFETY: `vma.mm()` is the owner (checked above); the mmap lock
-            // is held for writing during this callback, as required.
-            unsafe { ffi::memlock_charge(vma.mm()) }?;
+            // `vma.mm()` is the owner (checked above).
+            let locked = LockedVm::charge(vma, 1)?;
             inner.config = frozen;
-            inner.charged = true;
+            inner.locked = Some(locked);
         }
         // SAFETY: `device` is the private data of `vma->vm_file`, freed only
         // in the file's release, after every vma referencing the file is gone.
@@ -257,7 +296,7 @@ impl MiscDevice for Trampfd {
                 if arg & !cloexec != 0 {
                     return Err(EINVAL);
                 }
-                let fd = ffi::reopen(file, arg & cloexec != 0)?;
+                let fd = reopen(file, arg & cloexec != 0)?;
                 Ok(fd as isize)
             }
             uapi::IOC_GET_INFO => {

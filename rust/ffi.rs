@@ -1,27 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The module's one FFI surface: the C helpers of `helpers.c`.
+//! The module's private FFI surface: the C helpers of `helpers.c`.
 //!
-//! They wrap kernel functions that are static inlines or macros in C (so
-//! `bindings` cannot reach them: `get_page`, `override_creds`, `vma_pkey`,
-//! ...) and fields of anonymous C structs. Each helper is declared once,
-//! here, with `bindings::` types, and wrapped in a function that takes the
-//! `kernel` crate's types and states what its caller must guarantee. No
-//! other file of the module declares an `extern "C"` item.
+//! What the driver needs of the kernel that kernel 7.3's `kernel` crate has
+//! no safe API for is of two kinds. General abstractions (a `vm_fault`, the
+//! icache flush, the compat check, `TASK_SIZE_MAX`, `RLIMIT_MEMLOCK`
+//! accounting) are written as the `kernel` crate's own in
+//! `rust/kernel_ext/`, which the series adds to the crate. What stays here
+//! is driver-local, for the x86-64 zpoline page at address 0: its
+//! permission policy, the SMEP/SMAP and protection-key checks, the mapping
+//! with `CAP_SYS_RAWIO` raised, and the seal, which no other driver does.
+//! Each helper is declared once, here, with `bindings::` types, and wrapped
+//! in a function that takes the `kernel` crate's types and states what its
+//! caller must guarantee. No other driver file declares an `extern "C"`
+//! item.
 
-#[cfg(target_arch = "x86_64")]
-use kernel::mm::virt::VmaNew;
 use kernel::{
     bindings,
-    error::{to_result, Error, Result},
-    fs::File,
-    mm::Mm,
     page::{Page, PAGE_SIZE},
 };
+#[cfg(target_arch = "x86_64")]
+use kernel::{
+    error::{to_result, Result},
+    fs::File,
+    mm::virt::VmaNew,
+};
 
-/// The declarations, matching `helpers.h`.
+/// The declarations, matching `helpers.h` (all x86-64: zpoline).
+#[cfg(target_arch = "x86_64")]
 mod raw {
-    use core::ffi::{c_int, c_ulong};
+    use core::ffi::c_int;
     use kernel::bindings;
 
     // The `bindings` structs contain zero-sized members (bindgen's stand-ins
@@ -31,23 +39,6 @@ mod raw {
     // allows the lint for the same reason).
     #[allow(improper_ctypes)]
     extern "C" {
-        pub(super) fn trampfd_get_page(page: *mut bindings::page);
-        pub(super) fn trampfd_flush_icache_page(page: *mut bindings::page);
-        pub(super) fn trampfd_task_size_max() -> c_ulong;
-        pub(super) fn trampfd_reopen(file: *mut bindings::file, cloexec: bool) -> c_int;
-        pub(super) fn trampfd_memlock_charge(mm: *mut bindings::mm_struct) -> c_int;
-        pub(super) fn trampfd_memlock_uncharge(mm: *mut bindings::mm_struct);
-        pub(super) fn trampfd_vmf_vma(
-            vmf: *mut bindings::vm_fault,
-        ) -> *mut bindings::vm_area_struct;
-        pub(super) fn trampfd_vmf_pgoff(vmf: *mut bindings::vm_fault) -> c_ulong;
-        pub(super) fn trampfd_in_compat_syscall() -> bool;
-        pub(super) fn trampfd_current_uid() -> u32;
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[allow(improper_ctypes)] // as above
-    extern "C" {
         pub(super) fn trampfd_zpoline_allowed(gid: u32) -> bool;
         pub(super) fn trampfd_zpoline_cpu_protects_null() -> bool;
         pub(super) fn trampfd_zpoline_pkeys_enabled() -> bool;
@@ -55,19 +46,6 @@ mod raw {
         pub(super) fn trampfd_zpoline_map(file: *mut bindings::file, xom: *mut bool) -> c_int;
         pub(super) fn trampfd_vma_seal(vma: *mut bindings::vm_area_struct);
     }
-}
-
-/// `TASK_SIZE_MAX`: the end of the user address range of a 64-bit task.
-pub(crate) fn task_size_max() -> u64 {
-    // SAFETY: the helper reads a constant (or per-boot) value.
-    unsafe { raw::trampfd_task_size_max() }
-}
-
-/// `get_page()`: takes one more reference on `page` (the one a page table
-/// entry installed by the fault handler will own).
-pub(crate) fn get_page(page: &Page) {
-    // SAFETY: `page` is a valid page for the duration of the borrow.
-    unsafe { raw::trampfd_get_page(page.as_ptr()) }
 }
 
 /// Runs `f` on the `PAGE_SIZE` bytes of `page`, mapped into the kernel for
@@ -92,78 +70,6 @@ pub(crate) fn with_page_bytes<T>(page: &mut Page, f: impl FnOnce(&mut [u8]) -> T
     // the innermost, as `kunmap_local` requires.
     unsafe { bindings::kunmap_local(addr) };
     r
-}
-
-/// Makes the instruction cache see what the kernel wrote into `page`.
-pub(crate) fn flush_icache_page(page: &Page) {
-    // SAFETY: `page` is valid; the helper only performs cache maintenance on
-    // its kernel address range.
-    unsafe { raw::trampfd_flush_icache_page(page.as_ptr()) }
-}
-
-/// Opens `file`'s device node again into a new fd of the current task.
-///
-/// Returns the new fd.
-pub(crate) fn reopen(file: &File, cloexec: bool) -> Result<i32> {
-    // SAFETY: `file` is a valid open file for the duration of the borrow.
-    let fd = unsafe { raw::trampfd_reopen(file.as_ptr(), cloexec) };
-    if fd < 0 {
-        return Err(Error::from_errno(fd));
-    }
-    Ok(fd)
-}
-
-/// Charges one page to `mm`'s `RLIMIT_MEMLOCK` (`-ENOMEM` beyond it).
-///
-/// # Safety
-///
-/// The caller holds `mm`'s mmap lock for writing (as in `mmap`).
-pub(crate) unsafe fn memlock_charge(mm: &Mm) -> Result {
-    // SAFETY: `mm` is valid for the borrow; the lock is the caller's promise.
-    to_result(unsafe { raw::trampfd_memlock_charge(mm.as_raw()) })
-}
-
-/// Undoes one [`memlock_charge`] on `mm`; takes `mm`'s mmap lock.
-///
-/// # Safety
-///
-/// `mm` was charged by [`memlock_charge`] and not uncharged since, and the
-/// caller holds no lock that the mmap lock nests inside.
-pub(crate) unsafe fn memlock_uncharge(mm: &Mm) {
-    // SAFETY: `mm` is valid for the borrow (a grabbed mm may have no users
-    // left; the helper handles that); the rest is the caller's promise.
-    unsafe { raw::trampfd_memlock_uncharge(mm.as_raw()) }
-}
-
-/// `in_compat_syscall()`: is the current system call a compat one (an ia32
-/// or x32 call on x86-64, an AArch32 task on arm64)?
-pub(crate) fn in_compat_syscall() -> bool {
-    // SAFETY: the helper only reads the current task's syscall state.
-    unsafe { raw::trampfd_in_compat_syscall() }
-}
-
-/// The current task's real uid, as seen from the initial user namespace.
-pub(crate) fn current_uid() -> u32 {
-    // SAFETY: the helper only reads the current task's credentials.
-    unsafe { raw::trampfd_current_uid() }
-}
-
-/// The vma and page offset of a fault (`vmf->vma`, `vmf->pgoff`: fields of
-/// an anonymous struct in C).
-///
-/// # Safety
-///
-/// `vmf` is the valid `struct vm_fault` of a fault being handled.
-pub(crate) unsafe fn vmf_vma_pgoff(
-    vmf: *mut bindings::vm_fault,
-) -> (*mut bindings::vm_area_struct, usize) {
-    // SAFETY: `vmf` is valid (the caller's promise); both helpers only read it.
-    unsafe {
-        (
-            raw::trampfd_vmf_vma(vmf),
-            raw::trampfd_vmf_pgoff(vmf) as usize,
-        )
-    }
 }
 
 /// Is the current task allowed to install a zpoline page (the policy of

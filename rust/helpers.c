@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * C helpers of the trampfd module: kernel functions that are static inline
- * (so kernel::bindings cannot call them) or whose use is simpler in C.
+ * C helpers of the trampfd module, for what only this driver does: install
+ * the x86-64 zpoline page at address 0.
+ * Kernel functions that are static inline (so kernel::bindings cannot call
+ * them) or whose use is simpler in C.  The general ones (get_page, the
+ * vm_fault fields, the icache flush, in_compat_syscall, TASK_SIZE_MAX,
+ * memlock accounting) are kernel-crate abstractions (rust/kernel/; out of
+ * tree, the module carries them in rust/kernel_ext/), and reopening the
+ * device node is Rust over the kernel crate's fd reservation.
  */
 #include <linux/fs.h>
 #include <linux/file.h>
@@ -9,104 +15,13 @@
 #include <linux/mm.h>
 #include <linux/sched.h>
 #include <linux/capability.h>
-#include <linux/compat.h>
 #include <linux/uidgid.h>
-#include <linux/user_namespace.h>
 #include <linux/mman.h>
 #include <linux/pkeys.h>
-#include <linux/uaccess.h>
 #include <linux/user_namespace.h>
-#include <linux/cacheflush.h>
 #include <linux/cpufeature.h>
 
 #include "helpers.h"
-
-/* Take one more reference on @page, for the page table entry of a fault. */
-void trampfd_get_page(struct page *page)
-{
-	get_page(page);
-}
-
-/*
- * The vma and page offset of a fault: fields of an anonymous struct inside
- * struct vm_fault, which Rust would otherwise reach through bindgen's
- * generated names.
- */
-struct vm_area_struct *trampfd_vmf_vma(struct vm_fault *vmf)
-{
-	return vmf->vma;
-}
-
-unsigned long trampfd_vmf_pgoff(struct vm_fault *vmf)
-{
-	return vmf->pgoff;
-}
-
-/*
- * Make the instructions just written into @page through the kernel's linear
- * map visible to instruction fetch through any mapping of it: on arm64 clean
- * the data cache and invalidate the instruction cache to the point of
- * unification, on riscv execute fence.i on every hart.  Nothing to do on
- * x86-64, whose instruction fetch is coherent with stores.
- */
-void trampfd_flush_icache_page(struct page *page)
-{
-	unsigned long addr = (unsigned long)page_address(page);
-
-	flush_icache_range(addr, addr + PAGE_SIZE);
-}
-
-/*
- * Is the current system call a compat one: an ia32 (int $0x80, sysenter) or
- * x32 call on x86-64, an AArch32 task on arm64?  Always false without
- * CONFIG_COMPAT.  Both devices refuse these callers: the trampolines and the
- * zpoline page are 64-bit code.
- */
-bool trampfd_in_compat_syscall(void)
-{
-	return in_compat_syscall();
-}
-
-/*
- * The user that the per-user limit charges for the current task: its real
- * uid as seen from the initial user namespace (a kuid's global value), so
- * that a user namespace cannot make a process look like another user.
- */
-u32 trampfd_current_uid(void)
-{
-	return from_kuid(&init_user_ns, current_uid());
-}
-
-/* First address above the user address space. */
-unsigned long trampfd_task_size_max(void)
-{
-	return TASK_SIZE_MAX;
-}
-
-/*
- * Open @file's device node again, without a path lookup, and install the new
- * file in a new fd.  Anon-inode files cannot be used for this: they live on
- * a SB_I_NOEXEC pseudo filesystem, so mmap(PROT_EXEC) of them fails with
- * EPERM.  The new file gets @file's access mode; @cloexec sets O_CLOEXEC.
- * Returns the fd or a negative errno.
- */
-int trampfd_reopen(struct file *file, bool cloexec)
-{
-	struct file *new;
-	int fd;
-
-	fd = get_unused_fd_flags(cloexec ? O_CLOEXEC : 0);
-	if (fd < 0)
-		return fd;
-	new = dentry_open(&file->f_path, file->f_flags & O_ACCMODE,
-			  current_cred());
-	if (IS_ERR(new)) {
-		put_unused_fd(fd);
-		return PTR_ERR(new);
-	}
-	fd_install(fd, new);
-	return fd;
-}
 
 #ifdef CONFIG_X86_64
 /*
@@ -221,19 +136,3 @@ void trampfd_vma_seal(struct vm_area_struct *vma)
 }
 
 #endif /* CONFIG_X86_64: the zpoline helpers */
-
-/*
- * Charge one page to @mm's locked_vm (RLIMIT_MEMLOCK), as other users of
- * pinned, unreclaimable memory do.  Called from mmap, with the mmap lock
- * held for writing.  CAP_IPC_LOCK bypasses the limit.  0 or -ENOMEM.
- */
-int trampfd_memlock_charge(struct mm_struct *mm)
-{
-	return __account_locked_vm(mm, 1, true, current, capable(CAP_IPC_LOCK));
-}
-
-/* Undo trampfd_memlock_charge(); takes the mmap lock. */
-void trampfd_memlock_uncharge(struct mm_struct *mm)
-{
-	account_locked_vm(mm, 1, false);
-}

@@ -576,3 +576,50 @@ mod desc {
         assert!(c.is_mapped());
     }
 }
+
+/// The kernel-crate abstractions the module carries (`rust/kernel_ext/`,
+/// the series' `rust:` patch) that can run outside a fault or an `mmap`:
+/// `VmFault` and `LockedVm` are covered by the guest selftests instead
+/// (every trampoline call faults; `RLIMIT_MEMLOCK` refusals).
+#[kunit_tests(trampfd_kernel_ext)]
+mod kernel_ext {
+    use crate::kernel_ext::{cacheflush, compat, mm::layout};
+    use kernel::page::{Page, PAGE_SIZE};
+
+    #[test]
+    fn a_kunit_thread_makes_no_compat_syscall() {
+        assert!(!compat::in_compat_syscall());
+    }
+
+    #[test]
+    fn task_size_max_is_the_architectures_value() {
+        let max = layout::task_size_max();
+        // x86-64: 47 or 56 address bits (4- or 5-level paging), the top
+        // page excluded; arm64: 1 << VA_BITS (48 or 52); riscv64: Sv39,
+        // Sv48 or Sv57, whichever the CPU gave the boot.
+        #[cfg(target_arch = "x86_64")]
+        assert!(max == (1 << 47) - PAGE_SIZE || max == (1 << 56) - PAGE_SIZE);
+        #[cfg(target_arch = "aarch64")]
+        assert!(max == 1 << 48 || max == 1 << 52);
+        #[cfg(target_arch = "riscv64")]
+        assert!(max == 1 << 38 || max == 1 << 47 || max == 1 << 56);
+        assert_eq!(max % PAGE_SIZE, 0);
+    }
+
+    #[test]
+    fn flush_icache_page_changes_no_byte() {
+        let page = Page::alloc_page(kernel::alloc::flags::GFP_KERNEL);
+        assert!(page.is_ok());
+        let Ok(mut page) = page else { return };
+        crate::ffi::with_page_bytes(&mut page, |bytes| {
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = i as u8;
+            }
+        });
+        cacheflush::flush_icache_page(&page);
+        let same = crate::ffi::with_page_bytes(&mut page, |bytes| {
+            bytes.iter().enumerate().all(|(i, b)| *b == i as u8)
+        });
+        assert!(same);
+    }
+}

@@ -29,6 +29,9 @@ pub mod arch;
 pub mod desc;
 pub mod device;
 pub mod ffi;
+// The kernel-crate abstractions the driver uses that kernel 7.3 lacks
+// (`rust/kernel_ext/`), always reached as `crate::kernel_ext::…`.
+pub mod kernel_ext;
 // The KUnit suites, in the test build only (`make modules KUNIT=1`).
 #[cfg(trampfd_kunit)]
 mod kunit;

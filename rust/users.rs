@@ -19,8 +19,6 @@ use kernel::{
     rbtree::{RBTree, RBTreeNode},
 };
 
-use crate::ffi;
-
 /// Live trampfds a single user may hold (module parameter
 /// `max_user_trampfds`).
 pub static MAX_USER_TRAMPFDS: AtomicU32 = AtomicU32::new(0);
@@ -54,7 +52,11 @@ impl Charge {
     /// user holds `max_user_trampfds` already, `ENOMEM` if the count cannot
     /// be allocated. A refusal changes nothing.
     pub fn new() -> Result<Charge> {
-        let uid = ffi::current_uid();
+        // The real uid (`task_uid()`, of the task's objective credentials)
+        // as a global kuid value: the uid seen from the initial user
+        // namespace, so that a user namespace cannot make a process look
+        // like another user.
+        let uid = kernel::current!().uid().into_raw().val;
         let max = MAX_USER_TRAMPFDS.load(Ordering::Relaxed);
         let mut users = USERS.lock();
         let tree = users.get_or_insert_with(RBTree::new);

@@ -6,7 +6,8 @@
 //! The `kernel` crate has no abstraction for `vm_operations_struct` yet. This
 //! one covers exactly what trampfd needs: a mapping backed by pages that a
 //! [`FaultProvider`] owns and that the page tables reference, one reference
-//! per fault.
+//! per fault. The fault itself is a `VmFault` (`kernel::mm::fault`, which
+//! the series adds to the crate; `rust/kernel_ext/` out of tree).
 //!
 //! Why a fault handler and not `VmaNew::set_mixedmap()` +
 //! `vm_insert_page()` at mmap time (which the `kernel` crate does offer):
@@ -20,7 +21,7 @@
 use core::marker::PhantomData;
 use kernel::{bindings, mm::virt::VmaNew, page::Page, prelude::*};
 
-use crate::ffi;
+use crate::kernel_ext::mm::fault::VmFault;
 
 /// What the module reads of a vma being set up that [`VmaNew`] has no
 /// accessor for.
@@ -51,8 +52,10 @@ pub enum FaultError {
 /// An object that provides the pages of the mappings it is installed on.
 pub trait FaultProvider: Sync + Sized {
     /// Finds (or creates) the page at page offset `pgoff` of the mapping and
-    /// calls `map` with it. `map` takes its own reference on the page, so
-    /// the page only needs to be valid for the duration of the call.
+    /// calls `map` with it, once, then returns `Ok(())`; on an error `map`
+    /// is not called (`VmFault::set_page`'s contract). `map` takes its own
+    /// reference on the page, so the page only needs to be valid for the
+    /// duration of the call.
     fn fault_page(&self, pgoff: usize, map: &mut dyn FnMut(&Page)) -> Result<(), FaultError>;
 }
 
@@ -92,20 +95,22 @@ impl<T: FaultProvider> VmOps<T> {
     /// Called by the mm with a valid `vmf` for a vma on which
     /// [`VmOps::install`] installed these operations.
     unsafe extern "C" fn fault(vmf: *mut bindings::vm_fault) -> bindings::vm_fault_t {
-        // SAFETY: `vmf` is valid for the duration of this call.
-        let (vma, pgoff) = unsafe { ffi::vmf_vma_pgoff(vmf) };
+        // SAFETY: `vmf` is the argument of this `.fault` callback, and the
+        // `VmFault` does not outlive it.
+        let vmf = unsafe { VmFault::from_raw(vmf) };
         // SAFETY: `install` stored a `&T` in `vm_private_data` of this vma
         // (fork and mremap copy it with the vma), and its contract keeps
         // the `T` alive while the vma exists.
-        let provider = unsafe { &*(*vma).vm_private_data.cast::<T>().cast_const() };
-        let result = provider.fault_page(pgoff, &mut |page| {
-            // The reference taken here is the one the page table entry
-            // will own, which `finish_fault` consumes.
-            ffi::get_page(page);
-            // SAFETY: `vmf` is valid (see above); `page` now has the
-            // reference the mm takes over.
-            unsafe { (*vmf).page = page.as_ptr() };
-        });
+        let provider = unsafe {
+            &*(*vmf.vma().as_ptr())
+                .vm_private_data
+                .cast::<T>()
+                .cast_const()
+        };
+        // `fault_page` calls `map` at most once, and returns `Ok` after it
+        // (the contract of `VmFault::set_page`, which takes the reference
+        // the page table entry will own and `finish_fault` consumes).
+        let result = provider.fault_page(vmf.pgoff(), &mut |page| vmf.set_page(page));
         match result {
             Ok(()) => 0,
             Err(FaultError::NoPage) => {

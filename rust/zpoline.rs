@@ -46,6 +46,7 @@ use kernel::{
 use crate::arch::zpoline::{render_page, SLED_LEN};
 use crate::device::refuse_compat;
 use crate::ffi;
+use crate::kernel_ext::mm::layout;
 use crate::uapi::{self, ZpolineCfg};
 use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 
@@ -104,7 +105,7 @@ impl Zpoline {
         if cfg.flags & !uapi::ZPOLINE_INSTALL_FLAGS != 0 || cfg.reserved != 0 || cfg.hook == 0 {
             return Err(EINVAL);
         }
-        if cfg.hook >= ffi::task_size_max() {
+        if cfg.hook >= layout::task_size_max() as u64 {
             return Err(EFAULT);
         }
         if !ffi::zpoline_allowed(ZPOLINE_GID.load(Ordering::Relaxed)) {

@@ -361,6 +361,40 @@ TEST_F(tfd, rlimit_memlock_bounds_mapped_pages_with_enomem)
 	EXPECT_EQ(0, WEXITSTATUS(st));
 }
 
+/*
+ * CAP_IPC_LOCK bypasses RLIMIT_MEMLOCK, as for mlock(): with a limit of 0 a
+ * privileged task still maps, and the page is still counted in VmLck.
+ */
+static int memlock_cap_child(void *arg)
+{
+	struct rlimit rl = { 0, 0 };
+	static __u64 code[1], data[1];
+	void *p;
+	int fd;
+
+	(void)arg;
+	if (setrlimit(RLIMIT_MEMLOCK, &rl) || vmlck_kb() != 0)
+		return 60;
+	fd = tfd_open();
+	if (fd < 0)
+		return 61;
+	p = tfd_map(fd, 1, code, data);
+	if (p == MAP_FAILED)
+		return 62;
+	return vmlck_kb() == PAGE / 1024 ? 0 : 63;
+}
+
+TEST_F(tfd, cap_ipc_lock_bypasses_rlimit_memlock)
+{
+	int st;
+
+	if (geteuid() != 0)
+		SKIP(return, "needs root (CAP_IPC_LOCK)");
+	st = in_child(memlock_cap_child, NULL);
+	ASSERT_TRUE(WIFEXITED(st));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
 TEST_F(tfd, close_while_mapped_keeps_working_until_munmap)
 {
 	void *p = tfd_map(self->fd, 4, self->code, self->data);
@@ -563,6 +597,30 @@ TEST_F(tfd, create_works_in_a_sandbox_that_cannot_open_files)
 
 	ASSERT_TRUE(WIFEXITED(st));
 	EXPECT_EQ(0, WEXITSTATUS(st));
+}
+
+/*
+ * TRAMPFD_IOC_CREATE opens the device node again with the creator's access
+ * mode: a trampfd opened read-only creates read-only ones, which cannot be
+ * configured (pwrite: EBADF), and a read-write one read-write ones.
+ */
+TEST_F(tfd, create_keeps_the_access_mode_of_the_creator)
+{
+	int ro = open(TRAMPFD_DEV, O_RDONLY | O_CLOEXEC);
+	int rfd, wfd;
+
+	ASSERT_LE(0, ro);
+	rfd = ioctl(ro, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	ASSERT_LE(0, rfd);
+	EXPECT_EQ(O_RDONLY, fcntl(rfd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(-EBADF, tfd_write_code(rfd, 1, TFD_CODE_REG, self->code));
+	wfd = ioctl(self->fd, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(O_RDWR, fcntl(wfd, F_GETFL) & O_ACCMODE);
+	EXPECT_EQ(0, tfd_write_code(wfd, 1, TFD_CODE_REG, self->code));
+	close(wfd);
+	close(rfd);
+	close(ro);
 }
 
 TEST_F(tfd, fdinfo_follows_the_state)
