@@ -49,7 +49,12 @@ export TRAMPFD_ARCH := $(ARCH)
 # build/kunit/, a copy of Kbuild and rust/ (Kbuild's MO= refuses a source
 # tree that has in-tree build products), so that trampfd.ko stays test-free.
 KUNIT ?= 0
-MODDIR = $(if $(filter 1,$(KUNIT)),$(CURDIR)/build/kunit,$(CURDIR))
+# TRAMPFD_ZPOLINE=n (x86-64): the module without /dev/zpoline (what
+# CONFIG_TRAMPFD_ZPOLINE=n is in tree), in build/nozpoline/, a copy as for
+# KUNIT=1, so that trampfd.ko keeps it.
+TRAMPFD_ZPOLINE ?=
+MODDIR = $(if $(filter 1,$(KUNIT)),$(CURDIR)/build/kunit,$(if \
+	$(filter n,$(TRAMPFD_ZPOLINE)),$(CURDIR)/build/nozpoline,$(CURDIR)))
 # VM=vng: make check runs the guest selftests under virtme-ng (scripts/vng).
 VM ?=
 export TRAMPFD_VM := $(VM)
@@ -81,10 +86,10 @@ ZPOLINE_GID ?=
 all: modules
 
 modules:
-ifeq ($(KUNIT),1)
-	@mkdir -p build/kunit/rust && cp -p Kbuild build/kunit/ && \
+ifneq ($(MODDIR),$(CURDIR))
+	@mkdir -p $(MODDIR)/rust && cp -p Kbuild $(MODDIR)/ && \
 		rsync -a --delete --exclude=/hosttest --include='*/' --include='*.rs' \
-		--include='*.c' --include='*.h' --exclude='*' rust/ build/kunit/rust/
+		--include='*.c' --include='*.h' --exclude='*' rust/ $(MODDIR)/rust/
 endif
 	@$(KDIR_SH); $(KARGS_SH); $(MAKE) -C "$$kdir" M=$(MODDIR) $$kargs ARCH=$(ARCH) \
 		$(if $(filter 1,$(KUNIT)),TRAMPFD_KUNIT=1) $(if $(CLIPPY),CLIPPY=1) modules

@@ -19,7 +19,7 @@ use kernel::{
     bindings,
     page::{Page, PAGE_SIZE},
 };
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 use kernel::{
     error::{to_result, Result},
     fs::File,
@@ -27,7 +27,7 @@ use kernel::{
 };
 
 /// The declarations, matching `helpers.h` (all x86-64: zpoline).
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 mod raw {
     use core::ffi::c_int;
     use kernel::bindings;
@@ -74,14 +74,14 @@ pub(crate) fn with_page_bytes<T>(page: &mut Page, f: impl FnOnce(&mut [u8]) -> T
 
 /// Is the current task allowed to install a zpoline page (the policy of
 /// `helpers.c`, decided in the initial user namespace)?
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) fn zpoline_allowed(gid: u32) -> bool {
     // SAFETY: the helper only inspects the current task's credentials.
     unsafe { raw::trampfd_zpoline_allowed(gid) }
 }
 
 /// Are SMEP and SMAP both in force?
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) fn zpoline_cpu_protects_null() -> bool {
     // SAFETY: the helper reads boot CPU feature flags.
     unsafe { raw::trampfd_zpoline_cpu_protects_null() }
@@ -89,21 +89,21 @@ pub(crate) fn zpoline_cpu_protects_null() -> bool {
 
 /// Can a `PROT_EXEC`-only mapping be execute-only (protection keys present
 /// and enabled)?
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) fn zpoline_pkeys_enabled() -> bool {
     // SAFETY: the helper reads boot CPU state.
     unsafe { raw::trampfd_zpoline_pkeys_enabled() }
 }
 
 /// Does `vma`, being set up by mmap, carry a protection key (execute-only)?
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) fn vma_xom(vma: &VmaNew) -> bool {
     // SAFETY: `vma` is valid for the borrow; the helper only reads its flags.
     unsafe { raw::trampfd_vma_xom(vma.as_ptr()) }
 }
 
 /// Seals `vma` (`VM_SEALED`: no mprotect, munmap, mremap or `MAP_FIXED`).
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) fn vma_seal(vma: &VmaNew) {
     // SAFETY: `VmaNew` is a vma being set up by the current mmap call (mmap
     // lock held for writing), which is when its flags may change.
@@ -119,7 +119,7 @@ pub(crate) fn vma_seal(vma: &VmaNew) {
 ///
 /// The caller holds no lock that the mmap lock nests inside (the helper
 /// calls `vm_mmap`, which calls back into the device's `mmap`).
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub(crate) unsafe fn zpoline_map(file: &File) -> Result<bool> {
     let mut xom = false;
     // SAFETY: `file` is valid for the borrow and `xom` for the call; the

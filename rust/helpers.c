@@ -23,7 +23,7 @@
 
 #include "helpers.h"
 
-#ifdef CONFIG_X86_64
+#ifdef CONFIG_TRAMPFD_ZPOLINE
 /*
  * Is the current task allowed to install a zpoline page?  Everything is
  * decided in the initial user namespace, never in the caller's:
@@ -135,4 +135,4 @@ void trampfd_vma_seal(struct vm_area_struct *vma)
 	vm_flags_set(vma, VM_SEALED);
 }
 
-#endif /* CONFIG_X86_64: the zpoline helpers */
+#endif /* CONFIG_TRAMPFD_ZPOLINE: the zpoline helpers */

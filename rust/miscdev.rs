@@ -47,7 +47,7 @@ const _: () = {
     assert!(size_of::<ModeMiscDevice<T>>() == size_of::<MiscDeviceRegistration<T>>());
     assert!(align_of::<ModeMiscDevice<T>>() == align_of::<MiscDeviceRegistration<T>>());
 };
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 const _: () = {
     use core::mem::{align_of, size_of};
     use kernel::miscdevice::MiscDeviceRegistration;

@@ -21,7 +21,9 @@
 //!  * in the data register (r10 on x86-64, x17 on arm64, t2 on riscv64) */
 //! ```
 //!
-//! `/dev/zpoline` (the `zpoline` module) exists on x86-64 only.
+//! `/dev/zpoline` (the `zpoline` module) exists on x86-64 only, with
+//! `CONFIG_TRAMPFD_ZPOLINE` (in tree: the Kconfig option; out of tree: set
+//! by `Kbuild` on x86-64 unless `make TRAMPFD_ZPOLINE=n`).
 
 use kernel::prelude::*;
 
@@ -40,7 +42,7 @@ pub mod stats;
 pub mod uapi;
 pub mod users;
 pub mod vma;
-#[cfg(target_arch = "x86_64")]
+#[cfg(CONFIG_TRAMPFD_ZPOLINE)]
 pub mod zpoline;
 
 module! {
@@ -73,7 +75,7 @@ pub struct TrampfdModule {
     debugfs: kernel::debugfs::Scope<()>,
     #[pin]
     trampfd: miscdev::ModeMiscDevice<device::Trampfd>,
-    #[cfg(target_arch = "x86_64")]
+    #[cfg(CONFIG_TRAMPFD_ZPOLINE)]
     #[pin]
     zpoline: miscdev::ModeMiscDevice<zpoline::Zpoline>,
 }
@@ -85,12 +87,12 @@ impl kernel::InPlaceModule for TrampfdModule {
         // SAFETY: called once per load, before the devices (the only users
         // of the per-user counts) are registered below.
         unsafe { users::init() };
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(CONFIG_TRAMPFD_ZPOLINE)]
         zpoline::ZPOLINE_GID.store(
             module_parameters::zpoline_gid.value(),
             core::sync::atomic::Ordering::Relaxed,
         );
-        #[cfg(target_arch = "x86_64")]
+        #[cfg(CONFIG_TRAMPFD_ZPOLINE)]
         zpoline::ZPOLINE_REQUIRE_XOM.store(
             module_parameters::zpoline_require_xom.value() != 0,
             core::sync::atomic::Ordering::Relaxed,
@@ -102,7 +104,7 @@ impl kernel::InPlaceModule for TrampfdModule {
             // unprivileged programs and enforces its own rules.
             trampfd <- miscdev::ModeMiscDevice::register(c"trampfd", 0o666),
             // The policy is in ZPOLINE_IOC_INSTALL; opening is harmless.
-            #[cfg(target_arch = "x86_64")]
+            #[cfg(CONFIG_TRAMPFD_ZPOLINE)]
             zpoline <- miscdev::ModeMiscDevice::register(c"zpoline", 0o666),
         })
     }

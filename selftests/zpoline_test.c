@@ -790,5 +790,9 @@ int main(int argc, char **argv)
 {
 	if (argc == 2 && !strcmp(argv[1], "--page-zero-mapped"))
 		return page_zero_mapped() != 0;
+	/* A driver built without CONFIG_TRAMPFD_ZPOLINE has /dev/trampfd only. */
+	if (access(ZP_DEV, F_OK) && !access("/dev/trampfd", F_OK))
+		ksft_exit_skip("%s is absent next to /dev/trampfd: CONFIG_TRAMPFD_ZPOLINE=n\n",
+			       ZP_DEV);
 	return test_harness_run(argc, argv);
 }
