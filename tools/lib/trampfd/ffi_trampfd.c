@@ -74,8 +74,18 @@
  * libffi's (a word read through a code address) aborts with a message.
  * TRAMPFD_FFI=off passes a whole program through.
  *
+ * A process may hold two copies of libffi (a wheel's bundled copy beside
+ * the system's, each loaded RTLD_LOCAL by its own module).  Each closure
+ * is prepared by, and jumps into, the copy its caller binds to: resolved
+ * once per call site from the caller's return address (copy_of), with
+ * executable segments, verified entries, cif shapes and the layout
+ * refusal kept per copy; a closure passed through to libffi is freed by
+ * the copy that made it.  libtrampfd-ffi.a in a shared object whose
+ * __real_ffi_* calls the preload interposes passes them all to the
+ * preload (interposer()).
+ *
  * Without a usable /dev/trampfd (or with TRAMPFD_FFI=off) every call goes
- * to the real libffi unchanged; so do closures that the program prepares
+ * to the caller's libffi unchanged; so do closures that the program prepares
  * on memory it did not get from ffi_closure_alloc().  A transient failure
  * to set up trampfd (EMFILE, ENFILE, ENOMEM, EAGAIN, EINTR) gives that one
  * closure from libffi and is retried at the next allocation.
@@ -683,6 +693,7 @@ struct copy {
 	prep_fn_t *prep;
 	free_fn_t *free;
 	int broken;			/* its layout is not ours: refuse */
+	int interposer;			/* not a libffi: another drop-in in front */
 	int nx;				/* executable segments of its object */
 	uintptr_t lo[MAX_X], hi[MAX_X];
 	/*
@@ -741,6 +752,31 @@ static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
  * the loader's write lock, which a child does not get back if a fork
  * interrupts it (seen: a child hung in its first preparation).
  */
+#ifdef TRAMPFD_FFI_WRAP
+/*
+ * Whether @p, what __real_ffi_prep_closure_loc binds to, is not in a libffi
+ * but in an object without ffi_prep_cif: the preload libtrampfd-ffi.so in
+ * front of the libffi a shared object links in and exports (its
+ * __real_ffi_* calls go through its PLT, which the preload interposes).
+ * Then this copy passes every call to it, and the preload makes the
+ * closures (with that object's libffi: its callers' own copy); two
+ * drop-ins, each checking the other's entries as libffi's, would refuse
+ * every closure.  A static executable has no such object (dladdr fails).
+ */
+static int interposer(prep_fn_t *p)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+	void *h;
+
+	if (!dladdr1((void *)p, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm || !lm->l_name ||
+	    !lm->l_name[0])
+		return 0;
+	h = dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD);
+	return h && !dlsym(h, "ffi_prep_cif");
+}
+#endif
+
 static struct copy *copy_add_locked(alloc_fn_t *a, prep_fn_t *p, free_fn_t *f)
 {
 	struct copy *cp = NULL;
@@ -760,6 +796,9 @@ static struct copy *copy_add_locked(alloc_fn_t *a, prep_fn_t *p, free_fn_t *f)
 	cp->alloc = a;
 	cp->prep = p;
 	cp->free = f;
+#ifdef TRAMPFD_FFI_WRAP
+	cp->interposer = interposer(p);
+#endif
 	dl_iterate_phdr(find_x, cp);
 	__atomic_store_n(&n_copies, n + 1, __ATOMIC_RELEASE);
 out:
@@ -855,15 +894,27 @@ static void *real_closure(struct copy *cp, size_t size, void **code)
 #define FFI_VER "LIBFFI_CLOSURE_8.0"
 
 /*
+ * @name in @lib's lookup: libffi's symbol version, else the default one
+ * (a libffi linked into a module without libffi's version script, as
+ * libffi_pic.a is, has unversioned symbols, which dlvsym does not find).
+ */
+static void *ffi_sym(void *lib, const char *name)
+{
+	void *p = dlvsym(lib, name, FFI_VER);
+
+	return p ? p : dlsym(lib, name);
+}
+
+/*
  * The copy that @lib's lookup finds (a handle, or RTLD_NEXT: the global
  * scope after this library), or NULL if it finds none of libffi's closure
  * functions but ours.
  */
 static struct copy *copy_in(void *lib)
 {
-	alloc_fn_t *a = (alloc_fn_t *)dlvsym(lib, "ffi_closure_alloc", FFI_VER);
-	prep_fn_t *p = (prep_fn_t *)dlvsym(lib, "ffi_prep_closure_loc", FFI_VER);
-	free_fn_t *f = (free_fn_t *)dlvsym(lib, "ffi_closure_free", FFI_VER);
+	alloc_fn_t *a = (alloc_fn_t *)ffi_sym(lib, "ffi_closure_alloc");
+	prep_fn_t *p = (prep_fn_t *)ffi_sym(lib, "ffi_prep_closure_loc");
+	free_fn_t *f = (free_fn_t *)ffi_sym(lib, "ffi_closure_free");
 
 	if (!a || !p || !f || a == ffi_closure_alloc || p == ffi_prep_closure_loc ||
 	    f == ffi_closure_free)
@@ -914,7 +965,7 @@ static struct copy *resolve_copy(const void *ra)
 	if (lm && lm->l_name && lm->l_name[0])
 		h = dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD);
 	if (h) {
-		p = dlvsym(h, "ffi_prep_closure_loc", FFI_VER);
+		p = ffi_sym(h, "ffi_prep_closure_loc");
 		if (p == (void *)ffi_prep_closure_loc)
 			p = NULL;
 		if (p && object_of(p) == lm) {
@@ -1203,7 +1254,7 @@ static void *alloc_slow(size_t size, void **code, const void *ra)
 	cp = copy_of(ra);
 	if (!cp)
 		return NULL;
-	p = get_pool();
+	p = cp->interposer ? NULL : get_pool();
 	if (!p)
 		return __atomic_load_n(&cp->broken, __ATOMIC_ACQUIRE) ? NULL :
 			real_closure(cp, size, code);
