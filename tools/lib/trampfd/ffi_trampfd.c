@@ -754,26 +754,23 @@ static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
  */
 #ifdef TRAMPFD_FFI_WRAP
 /*
- * Whether @p, what __real_ffi_prep_closure_loc binds to, is not in a libffi
- * but in an object without ffi_prep_cif: the preload libtrampfd-ffi.so in
- * front of the libffi a shared object links in and exports (its
- * __real_ffi_* calls go through its PLT, which the preload interposes).
- * Then this copy passes every call to it, and the preload makes the
- * closures (with that object's libffi: its callers' own copy); two
- * drop-ins, each checking the other's entries as libffi's, would refuse
- * every closure.  A static executable has no such object (dladdr fails).
+ * Whether @p, what __real_ffi_prep_closure_loc binds to, is in another
+ * object than the ffi_prep_cif this object binds to: the preload
+ * libtrampfd-ffi.so in front of the libffi a shared object links in and
+ * exports (its __real_ffi_* calls go through its PLT, which the preload
+ * interposes; it has no ffi_prep_cif).  Then this copy passes every call
+ * to it, and the preload makes the closures (with that object's libffi:
+ * its callers' own copy); two drop-ins, each checking the other's entries
+ * as libffi's, would refuse every closure.  dladdr only (no dlopen, which
+ * a static executable would be warned about at link time; there dladdr
+ * finds nothing, and nothing can interpose).
  */
 static int interposer(prep_fn_t *p)
 {
-	struct link_map *lm = NULL;
-	Dl_info info;
-	void *h;
+	Dl_info pi, ci;
 
-	if (!dladdr1((void *)p, &info, (void **)&lm, RTLD_DL_LINKMAP) || !lm || !lm->l_name ||
-	    !lm->l_name[0])
-		return 0;
-	h = dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD);
-	return h && !dlsym(h, "ffi_prep_cif");
+	return dladdr((void *)p, &pi) && dladdr((void *)ffi_prep_cif, &ci) &&
+	       pi.dli_fbase != ci.dli_fbase;
 }
 #endif
 
