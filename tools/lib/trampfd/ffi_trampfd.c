@@ -688,6 +688,27 @@ __attribute__((constructor)) static void atfork_at_load(void)
  */
 #define MAX_X 8
 #define MAX_ENTRIES 8
+
+/*
+ * A cif shape a copy already prepared, with the entry it chose.  libffi's
+ * ffi_prep_closure_loc() is a function of the cif alone (3.x on x86-64,
+ * arm64 and riscv64: cif->abi selects the ABI check, cif->flags the entry
+ * variant) and writes nothing but the closure's trampoline bytes and its
+ * cif, fun and user_data fields.  So once a prep of a cif with these exact
+ * bytes was verified (verified_entry: template, fields, entry in that
+ * copy's text), a later closure of a byte-identical cif from a caller of
+ * the same copy gets the same bytes (write_shape), and the real
+ * preparation and its verification run once per cif shape, copy and
+ * process instead of once per closure.  A cif that differs in any byte
+ * (another signature, ABI or libffi build), or comes from a caller of
+ * another copy, is a miss: the real one runs.
+ */
+#define MAX_SHAPES 8
+struct shape {
+	ffi_cif cif;
+	void *entry;
+};
+
 struct copy {
 	alloc_fn_t *alloc;
 	prep_fn_t *prep;
@@ -706,6 +727,9 @@ struct copy {
 	 */
 	uintptr_t ok_entry[MAX_ENTRIES];
 	int n_ok;
+	/* Its cif shapes: filled and published as ok_entry. */
+	struct shape shapes[MAX_SHAPES];
+	int n_shapes;
 };
 
 #define MAX_COPIES 8
@@ -997,7 +1021,7 @@ static struct caller {
 	struct copy *cp;
 } callers[MAX_CALLERS];
 static int n_callers;
-static unsigned int last_caller;
+static struct caller *last_caller = &callers[0];
 
 static struct copy *copy_of_slow(const void *ra)
 {
@@ -1033,18 +1057,26 @@ static struct copy *copy_of_slow(const void *ra)
 	}
 	pthread_mutex_unlock(&init_lock);
 found:
-	__atomic_store_n(&last_caller, (unsigned int)i, __ATOMIC_RELAXED);
+	__atomic_store_n(&last_caller, &callers[i], __ATOMIC_RELAXED);
 	return callers[i].cp;
+}
+
+/* The copy for a call that returns to @ra if it is the last one used, or NULL. */
+static inline struct copy *copy_peek(const void *ra)
+{
+	struct caller *l = __atomic_load_n(&last_caller, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(__atomic_load_n(&l->ra, __ATOMIC_ACQUIRE) == ra, 1))
+		return l->cp;
+	return NULL;
 }
 
 /* The copy of libffi for a call that returns to @ra, or NULL: none found. */
 static inline struct copy *copy_of(const void *ra)
 {
-	unsigned int i = __atomic_load_n(&last_caller, __ATOMIC_RELAXED);
+	struct copy *cp = copy_peek(ra);
 
-	if (__builtin_expect(__atomic_load_n(&callers[i].ra, __ATOMIC_ACQUIRE) == ra, 1))
-		return callers[i].cp;
-	return copy_of_slow(ra);
+	return cp ? cp : copy_of_slow(ra);
 }
 #else
 /*
@@ -1052,17 +1084,28 @@ static inline struct copy *copy_of(const void *ra)
  * (the libffi linked into this object, or the shared one it was linked
  * against).
  */
-static inline struct copy *copy_of(const void *ra)
+static struct copy *copy_of_slow(void)
 {
 	struct copy *cp;
 
-	if (__builtin_expect(__atomic_load_n(&n_copies, __ATOMIC_ACQUIRE) > 0, 1))
-		return &copies[0];
 	pthread_once(&atfork_once, register_atfork);
 	pthread_mutex_lock(&init_lock);
 	cp = copy_add_locked(real_alloc, real_prep, real_free);
 	pthread_mutex_unlock(&init_lock);
 	return cp;
+}
+
+static inline struct copy *copy_peek(const void *ra)
+{
+	return __builtin_expect(__atomic_load_n(&n_copies, __ATOMIC_ACQUIRE) > 0, 1) ?
+	       &copies[0] : NULL;
+}
+
+static inline struct copy *copy_of(const void *ra)
+{
+	struct copy *cp = copy_peek(ra);
+
+	return cp ? cp : copy_of_slow();
 }
 #endif
 
@@ -1183,52 +1226,27 @@ mismatch:
 	return NULL;
 }
 
-/*
- * Cif shapes already prepared, per copy of libffi, with the entry it chose
- * for each.
- * libffi's ffi_prep_closure_loc() is a function of the cif alone (3.x on
- * x86-64, arm64 and riscv64: cif->abi selects the ABI check, cif->flags
- * the entry variant) and writes nothing but the closure's trampoline bytes
- * and its cif, fun and user_data fields.  So once a prep of a cif with
- * these exact bytes was verified (verified_entry: template, fields, entry
- * in that copy's text), a later closure of a byte-identical cif from a
- * caller of the same copy gets the same
- * bytes written here, and the real preparation and its verification run
- * once per cif shape and process instead of once per closure.  A cif that
- * differs in any byte (another signature, ABI or libffi build), or comes
- * from a caller of another copy, is a miss: the real one runs.  Filled under init_lock, read without it (an entry is
- * written before the count that publishes it, and never changed after).
- */
-#define MAX_SHAPES 8
-struct shape {
-	ffi_cif cif;
-	const struct copy *cp;
-	void *entry;
-};
-static struct shape shapes[MAX_SHAPES];
-static int n_shapes;
-
+/* The entry @cp chose for a cif with @cif's bytes (struct shape), or NULL. */
 static inline void *shape_entry(const struct copy *cp, const ffi_cif *cif)
 {
-	int i, n = __atomic_load_n(&n_shapes, __ATOMIC_ACQUIRE);
+	int i, n = __atomic_load_n(&cp->n_shapes, __ATOMIC_ACQUIRE);
 
 	for (i = 0; i < n; i++)
-		if (shapes[i].cp == cp && !memcmp(&shapes[i].cif, cif, sizeof(*cif)))
-			return shapes[i].entry;
+		if (!memcmp(&cp->shapes[i].cif, cif, sizeof(*cif)))
+			return cp->shapes[i].entry;
 	return NULL;
 }
 
-static void shape_add(const struct copy *cp, const ffi_cif *cif, void *entry)
+static void shape_add(struct copy *cp, const ffi_cif *cif, void *entry)
 {
 	int n;
 
 	pthread_mutex_lock(&init_lock);
-	n = n_shapes;
+	n = cp->n_shapes;
 	if (n < MAX_SHAPES && !shape_entry(cp, cif)) {
-		memcpy(&shapes[n].cif, cif, sizeof(*cif));
-		shapes[n].cp = cp;
-		shapes[n].entry = entry;
-		__atomic_store_n(&n_shapes, n + 1, __ATOMIC_RELEASE);
+		memcpy(&cp->shapes[n].cif, cif, sizeof(*cif));
+		cp->shapes[n].entry = entry;
+		__atomic_store_n(&cp->n_shapes, n + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);
 }
@@ -1335,8 +1353,8 @@ static inline void write_shape(ffi_closure *c, void *entry, ffi_cif *cif,
 }
 
 /* ffi_prep_closure_loc() for a caller of copy @cp (NULL: none found). */
-static ffi_status prep_slow(struct copy *cp, ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
-			    void *ud, void *codeloc)
+static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
+			    void *codeloc, struct copy *cp)
 {
 	struct trampfd_closure *h;
 	ffi_status st;
@@ -1399,6 +1417,13 @@ static ffi_status prep_slow(struct copy *cp, ffi_closure *c, ffi_cif *cif, closu
 	return FFI_OK;
 }
 
+/* The same for a caller that returns to @ra (its copy not known yet). */
+static ffi_status prep_slow_ra(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
+			       void *codeloc, const void *ra)
+{
+	return prep_slow(c, cif, fun, ud, codeloc, copy_of(ra));
+}
+
 /*
  * The fast paths of the two hot entry points: a reused small object, a cif
  * shape seen before.  Everything else (the first use, a new object's slot,
@@ -1441,17 +1466,22 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
 					    void *ud, void *codeloc)
 {
-	struct copy *cp = copy_of(__builtin_return_address(0));
+	const void *ra = __builtin_return_address(0);
 	struct trampfd_closure *h;
+	struct copy *cp;
 	void *entry;
 
 	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? arena_handle(&small, c) : NULL;
-	if (!h || !cp || codeloc != tf_slot_addr(h) || ud == codeloc ||
+	if (!h || codeloc != tf_slot_addr(h) || ud == codeloc ||
 	    __atomic_load_n(&any_broken, __ATOMIC_ACQUIRE))
-		return prep_slow(cp, c, cif, fun, ud, codeloc);
+		return prep_slow_ra(c, cif, fun, ud, codeloc, ra);
+	/* Known copy and shape, or the full path: no call on this one. */
+	cp = copy_peek(ra);
+	if (!cp)
+		return prep_slow_ra(c, cif, fun, ud, codeloc, ra);
 	entry = shape_entry(cp, cif);
 	if (!entry)
-		return prep_slow(cp, c, cif, fun, ud, codeloc);
+		return prep_slow(c, cif, fun, ud, codeloc, cp);
 	write_shape(c, entry, cif, fun, ud);
 	tf_set_live(h, entry, c);
 	return FFI_OK;
