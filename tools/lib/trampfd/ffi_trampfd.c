@@ -43,7 +43,8 @@
  * a lock/unlock pair), libffi's own preparation and the whole verification
  * per closure, and calls for every table access.  Now: 64-byte objects,
  * metadata carved from guarded chunks (libtrampfd), a futex word, inline
- * table accesses and a fast path per cif shape: 186 on a reused slot.  The
+ * table accesses and a fast path per cif shape: 186 on a reused slot (188
+ * since each closure goes to its caller's copy of libffi, below).  The
  * first round at 10,000 (about 690) is the reused path, about 112 for the
  * trampfd pages and the rest memory: 64 bytes of object, 24 of handle, 16
  * of tables and 16 of arena metadata per closure, each fresh page a fault
