@@ -510,7 +510,7 @@ struct entry {
 	size_t len;			/* of the object's mapping */
 };
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;	/* pt_add() */
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;	/* the pt table, below */
 static struct entry *map;
 static size_t map_cap, map_used;	/* used counts tombstones too */
 static size_t map_live;
@@ -770,13 +770,6 @@ static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1;
 }
 
-/*
- * The copy whose functions these are, registered if new (NULL if there are
- * MAX_COPIES already); init_lock held.  Its executable segments are found
- * here under init_lock, which the fork handler takes: dl_iterate_phdr holds
- * the loader's write lock, which a child does not get back if a fork
- * interrupts it (seen: a child hung in its first preparation).
- */
 #ifdef TRAMPFD_FFI_WRAP
 /*
  * Whether @p, what __real_ffi_prep_closure_loc binds to, is in another
@@ -799,6 +792,13 @@ static int interposer(prep_fn_t *p)
 }
 #endif
 
+/*
+ * The copy whose functions these are, registered if new (NULL if there are
+ * MAX_COPIES already); init_lock held.  Its executable segments are found
+ * here under init_lock, which the fork handler takes: dl_iterate_phdr holds
+ * the loader's write lock, which a child does not get back if a fork
+ * interrupts it (seen: a child hung in its first preparation).
+ */
 static struct copy *copy_add_locked(alloc_fn_t *a, prep_fn_t *p, free_fn_t *f)
 {
 	struct copy *cp = NULL;
@@ -826,7 +826,6 @@ static struct copy *copy_add_locked(alloc_fn_t *a, prep_fn_t *p, free_fn_t *f)
 out:
 	return cp;
 }
-
 
 /*
  * libffi's own closures (passed through) with the copy each came from, so
@@ -970,9 +969,9 @@ static struct link_map *object_of(const void *addr)
  *     object, or one that found libffi through dlsym).
  * dlopen(RTLD_NOLOAD) of the caller also keeps it loaded for good, so a
  * call site resolved stays the code it was.  init_lock held, which the
- * fork handler takes: a fork while another thread is inside the loader
- * here left the child hung at its first closure (dropin_test's
- * fork_while_threads_allocate_and_free, fork 1).  The price: a module
+ * fork handler takes: no fork copies the loader's locks while a thread is
+ * inside the loader here (a child would hang at its first closure).  The
+ * price: a module
  * constructor (run under the loader's lock) that makes a closure from a
  * new call site while another thread resolves one waits for that thread,
  * which waits for the loader; CPython holds its GIL across both, so its
