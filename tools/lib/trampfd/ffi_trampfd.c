@@ -43,7 +43,8 @@
  * a lock/unlock pair), libffi's own preparation and the whole verification
  * per closure, and calls for every table access.  Now: 64-byte objects,
  * metadata carved from guarded chunks (libtrampfd), a futex word, inline
- * table accesses and a fast path per cif shape: 186 on a reused slot.  The
+ * table accesses and a fast path per cif shape: 186 on a reused slot (188
+ * since each closure goes to its caller's copy of libffi, below).  The
  * first round at 10,000 (about 690) is the reused path, about 112 for the
  * trampfd pages and the rest memory: 64 bytes of object, 24 of handle, 16
  * of tables and 16 of arena metadata per closure, each fresh page a fault
@@ -74,8 +75,18 @@
  * libffi's (a word read through a code address) aborts with a message.
  * TRAMPFD_FFI=off passes a whole program through.
  *
+ * A process may hold two copies of libffi (a wheel's bundled copy beside
+ * the system's, each loaded RTLD_LOCAL by its own module).  Each closure
+ * is prepared by, and jumps into, the copy its caller binds to: resolved
+ * once per call site from the caller's return address (copy_of), with
+ * executable segments, verified entries, cif shapes and the layout
+ * refusal kept per copy; a closure passed through to libffi is freed by
+ * the copy that made it.  libtrampfd-ffi.a in a shared object whose
+ * __real_ffi_* calls the preload interposes passes them all to the
+ * preload (interposer()).
+ *
  * Without a usable /dev/trampfd (or with TRAMPFD_FFI=off) every call goes
- * to the real libffi unchanged; so do closures that the program prepares
+ * to the caller's libffi unchanged; so do closures that the program prepares
  * on memory it did not get from ffi_closure_alloc().  A transient failure
  * to set up trampfd (EMFILE, ENFILE, ENOMEM, EAGAIN, EINTR) gives that one
  * closure from libffi and is retried at the next allocation.
@@ -123,11 +134,8 @@ typedef void free_fn_t(void *);
 #define real_prep __real_ffi_prep_closure_loc
 #define real_free __real_ffi_closure_free
 #else
-/* LD_PRELOAD: the real functions are the next definitions in load order. */
+/* LD_PRELOAD: the real functions are those of the caller's libffi (copy_of). */
 #define FN(name) name
-static alloc_fn_t *real_alloc;
-static prep_fn_t *real_prep;
-static free_fn_t *real_free;
 #endif
 
 /*
@@ -179,7 +187,7 @@ _Static_assert(sizeof(tramp_template) <= ENTRY_OFFSET, "template before entry");
 
 static struct trampfd_pool *pool;	/* set once, when trampfd works */
 static int off;				/* trampfd unusable for good */
-static int broken;			/* layout mismatch seen: refuse */
+static int any_broken;			/* some copy's layout is not ours: slow paths */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void say(const char *msg)
@@ -294,15 +302,6 @@ out:
 
 /* libffi's closures live now (passed through): 0 means none can be freed. */
 static long real_live;
-
-static void *real_closure(size_t size, void **code)
-{
-	void *c = real_alloc(size, code);
-
-	if (c)
-		__atomic_fetch_add(&real_live, 1, __ATOMIC_RELAXED);
-	return c;
-}
 
 /*
  * Metadata lives away from the closures, on pages of its own: an overflow
@@ -511,6 +510,7 @@ struct entry {
 	size_t len;			/* of the object's mapping */
 };
 static pthread_mutex_t map_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t pt_lock = PTHREAD_MUTEX_INITIALIZER;	/* the pt table, below */
 static struct entry *map;
 static size_t map_cap, map_used;	/* used counts tombstones too */
 static size_t map_live;
@@ -628,6 +628,7 @@ static void atfork_prepare(void)
 {
 	pthread_mutex_lock(&init_lock);
 	pthread_mutex_lock(&map_lock);
+	pthread_mutex_lock(&pt_lock);
 	lk_lock(&small.lock);
 	lk_lock(&mid.lock);
 	lk_lock(&big.lock);
@@ -638,70 +639,9 @@ static void atfork_release(void)
 	lk_unlock(&big.lock);
 	lk_unlock(&mid.lock);
 	lk_unlock(&small.lock);
+	pthread_mutex_unlock(&pt_lock);
 	pthread_mutex_unlock(&map_lock);
 	pthread_mutex_unlock(&init_lock);
-}
-
-#ifndef TRAMPFD_FFI_WRAP
-static pthread_once_t sym_once = PTHREAD_ONCE_INIT;
-
-/* The real libffi functions (once; the only place that may dlopen). */
-static void find_libffi(void)
-{
-	/*
-	 * RTLD_NEXT finds libffi when the program links it; a plugin loaded
-	 * with RTLD_LOCAL (Python's _ctypes) keeps it out of the global scope,
-	 * so then ask for the copy that plugin loaded, by soname.
-	 */
-	void *lib = RTLD_NEXT;
-	int tries;
-
-	for (tries = 0; tries < 2; tries++) {
-		real_alloc = (alloc_fn_t *)dlvsym(lib, "ffi_closure_alloc", "LIBFFI_CLOSURE_8.0");
-		real_prep = (prep_fn_t *)dlvsym(lib, "ffi_prep_closure_loc", "LIBFFI_CLOSURE_8.0");
-		real_free = (free_fn_t *)dlvsym(lib, "ffi_closure_free", "LIBFFI_CLOSURE_8.0");
-		if (real_alloc && real_prep && real_free)
-			break;
-		lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
-		if (!lib)
-			lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL);
-		if (!lib)
-			break;
-	}
-	if (!real_alloc || !real_prep || !real_free) {
-		say("libffi's closure functions not found; closures fail");
-		__atomic_store_n(&broken, 1, __ATOMIC_SEQ_CST);
-	}
-}
-
-/* 0 once the real functions are known, else -1 (and closures fail). */
-static int find_real(void)
-{
-	static int found;
-
-	if (__atomic_load_n(&found, __ATOMIC_ACQUIRE))
-		return 0;
-	pthread_once(&sym_once, find_libffi);
-	if (!real_alloc || !real_prep || !real_free)
-		return -1;
-	__atomic_store_n(&found, 1, __ATOMIC_RELEASE);
-	return 0;
-}
-#else
-static int find_real(void)
-{
-	return 0;
-}
-#endif
-
-static void find_xranges(void);
-static pthread_once_t xr_once = PTHREAD_ONCE_INIT;
-static int xr_done;			/* find_xranges() has run */
-
-/* Whether a failure with @e may go away by itself (a later try may work). */
-static int transient(int e)
-{
-	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN || e == EINTR;
 }
 
 /*
@@ -722,6 +662,459 @@ static void register_atfork(void)
 	pthread_atfork(atfork_prepare, atfork_release, atfork_release);
 	errno = e;
 }
+
+/*
+ * And at load, before the program has threads: a handler registered by a
+ * thread's first closure while another thread forks is not run by that
+ * fork, and the first thread's locks (ours, and the loader's, which
+ * dladdr and dlopen take under init_lock) were inherited held (seen:
+ * dropin_test's fork_while_threads_allocate_and_free hung at fork 0 in
+ * the child's dladdr, 9 of 16 runs).
+ */
+__attribute__((constructor)) static void atfork_at_load(void)
+{
+	pthread_once(&atfork_once, register_atfork);
+}
+
+/*
+ * A copy of libffi: its three closure functions, its executable segments
+ * (where an entry its ffi_prep_closure_loc writes must point) and the
+ * entries already found there.  A process may hold several: a wheel's
+ * bundled copy (its own soname, loaded RTLD_LOCAL by the module that needs
+ * it) beside the system's.  Each closure is prepared by, and jumps into,
+ * the copy its caller binds to (copy_of), never another: copies of two
+ * versions may disagree on a cif's private fields, which the entry reads.
+ * Filled under init_lock before it is published and never changed after,
+ * but for broken and the entries (ok_entry, below).
+ */
+#define MAX_X 8
+#define MAX_ENTRIES 8
+
+/*
+ * A cif shape a copy already prepared, with the entry it chose.  libffi's
+ * ffi_prep_closure_loc() is a function of the cif alone (3.x on x86-64,
+ * arm64 and riscv64: cif->abi selects the ABI check, cif->flags the entry
+ * variant) and writes nothing but the closure's trampoline bytes and its
+ * cif, fun and user_data fields.  So once a prep of a cif with these exact
+ * bytes was verified (verified_entry: template, fields, entry in that
+ * copy's text), a later closure of a byte-identical cif from a caller of
+ * the same copy gets the same bytes (write_shape), and the real
+ * preparation and its verification run once per cif shape, copy and
+ * process instead of once per closure.  A cif that differs in any byte
+ * (another signature, ABI or libffi build), or comes from a caller of
+ * another copy, is a miss: the real one runs.
+ */
+#define MAX_SHAPES 8
+struct shape {
+	ffi_cif cif;
+	void *entry;
+};
+
+struct copy {
+	alloc_fn_t *alloc;
+	prep_fn_t *prep;
+	free_fn_t *free;
+	int broken;			/* its layout is not ours: refuse */
+	int interposer;			/* not a libffi: another drop-in in front */
+	int nx;				/* executable segments of its object */
+	uintptr_t lo[MAX_X], hi[MAX_X];
+	/*
+	 * Entries already found in its text: a libffi has a handful (x86-64:
+	 * ffi_closure_unix64 and its _sse variant; one for arm64's SYSV and
+	 * _V, riscv64's one), so the range check runs once per entry, and
+	 * every later closure with that entry costs a compare.  Added under
+	 * init_lock; read without it (each word is written before the count
+	 * that makes it visible, and never changed after).
+	 */
+	uintptr_t ok_entry[MAX_ENTRIES];
+	int n_ok;
+	/* Its cif shapes: filled and published as ok_entry. */
+	struct shape shapes[MAX_SHAPES];
+	int n_shapes;
+};
+
+#define MAX_COPIES 8
+static struct copy copies[MAX_COPIES];
+static int n_copies;
+
+typedef ElfW(Phdr) phdr_t;
+
+/*
+ * dl_iterate_phdr's callback: if @cp's ffi_prep_closure_loc is in this
+ * object, its executable PT_LOAD segments (only those: an address in the
+ * object's data, which dladdr would accept, is no entry) go into @cp.
+ */
+static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct copy *cp = arg;
+	uintptr_t fn = (uintptr_t)cp->prep;
+	int i, n = 0, mine = 0;
+
+	for (i = 0; i < info->dlpi_phnum; i++) {
+		const phdr_t *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (fn >= lo && fn < hi)
+			mine = 1;
+		if (n < MAX_X) {
+			cp->lo[n] = lo;
+			cp->hi[n] = hi;
+			n++;
+		}
+	}
+	if (!mine)
+		return 0;
+	cp->nx = n;
+	return 1;
+}
+
+#ifdef TRAMPFD_FFI_WRAP
+/*
+ * Whether @p, what __real_ffi_prep_closure_loc binds to, is in another
+ * object than the ffi_prep_cif this object binds to: the preload
+ * libtrampfd-ffi.so in front of the libffi a shared object links in and
+ * exports (its __real_ffi_* calls go through its PLT, which the preload
+ * interposes; it has no ffi_prep_cif).  Then this copy passes every call
+ * to it, and the preload makes the closures (with that object's libffi:
+ * its callers' own copy); two drop-ins, each checking the other's entries
+ * as libffi's, would refuse every closure.  dladdr only (no dlopen, which
+ * a static executable would be warned about at link time; there dladdr
+ * finds nothing, and nothing can interpose).
+ */
+static int interposer(prep_fn_t *p)
+{
+	Dl_info pi, ci;
+
+	return dladdr((void *)p, &pi) && dladdr((void *)ffi_prep_cif, &ci) &&
+	       pi.dli_fbase != ci.dli_fbase;
+}
+#endif
+
+/*
+ * The copy whose functions these are, registered if new (NULL if there are
+ * MAX_COPIES already); init_lock held.  Its executable segments are found
+ * here under init_lock, which the fork handler takes: dl_iterate_phdr holds
+ * the loader's write lock, which a child does not get back if a fork
+ * interrupts it (seen: a child hung in its first preparation).
+ */
+static struct copy *copy_add_locked(alloc_fn_t *a, prep_fn_t *p, free_fn_t *f)
+{
+	struct copy *cp = NULL;
+	int i, n;
+
+	n = n_copies;
+	for (i = 0; i < n; i++)
+		if (copies[i].prep == p) {
+			cp = &copies[i];
+			goto out;
+		}
+	if (n == MAX_COPIES) {
+		say("more than 8 copies of libffi in one process; closures of the others fail");
+		goto out;
+	}
+	cp = &copies[n];
+	cp->alloc = a;
+	cp->prep = p;
+	cp->free = f;
+#ifdef TRAMPFD_FFI_WRAP
+	cp->interposer = interposer(p);
+#endif
+	dl_iterate_phdr(find_x, cp);
+	__atomic_store_n(&n_copies, n + 1, __ATOMIC_RELEASE);
+out:
+	return cp;
+}
+
+/*
+ * libffi's own closures (passed through) with the copy each came from, so
+ * that each is freed by that copy's ffi_closure_free whoever frees it (a
+ * wrapper that tail-calls ffi_closure_free returns to its own caller, which
+ * may bind another copy).  An open-addressing table on pages of its own,
+ * touched only on this path.
+ */
+struct pt_entry {
+	void *closure;			/* NULL: free, TOMB: deleted */
+	struct copy *cp;
+};
+static struct pt_entry *pt;
+static size_t pt_cap, pt_used;		/* used counts tombstones too */
+
+/* Remember @c as @cp's; pt_lock held.  0, or -1: no memory (untracked). */
+static int pt_insert(void *c, struct copy *cp)
+{
+	struct pt_entry *n;
+	size_t i, j, cap;
+
+	if ((pt_used + 1) * 2 > pt_cap) {
+		cap = pt_cap ? pt_cap : 256;
+		while ((size_t)(__atomic_load_n(&real_live, __ATOMIC_RELAXED) + 1) * 4 > cap)
+			cap *= 2;
+		n = pages(cap * sizeof(*n));
+		if (!n)
+			return -1;
+		pt_used = 0;
+		for (i = 0; i < pt_cap; i++) {
+			if (!pt[i].closure || pt[i].closure == TOMB)
+				continue;
+			for (j = slot_of(pt[i].closure, cap); n[j].closure; j = (j + 1) & (cap - 1))
+				;
+			n[j] = pt[i];
+			pt_used++;
+		}
+		if (pt)
+			munmap(pt, pt_cap * sizeof(*pt));
+		pt = n;
+		pt_cap = cap;
+	}
+	for (j = slot_of(c, pt_cap); pt[j].closure && pt[j].closure != TOMB;
+	     j = (j + 1) & (pt_cap - 1))
+		;
+	if (!pt[j].closure)
+		pt_used++;
+	pt[j].closure = c;
+	pt[j].cp = cp;
+	return 0;
+}
+
+/* The copy that made libffi closure @c, forgotten; NULL if not known. */
+static struct copy *pt_take(void *c)
+{
+	struct copy *cp = NULL;
+	size_t j;
+
+	pthread_mutex_lock(&pt_lock);
+	for (j = pt_cap ? slot_of(c, pt_cap) : 0; pt_cap && pt[j].closure;
+	     j = (j + 1) & (pt_cap - 1))
+		if (pt[j].closure == c) {
+			cp = pt[j].cp;
+			pt[j].closure = TOMB;
+			break;
+		}
+	pthread_mutex_unlock(&pt_lock);
+	return cp;
+}
+
+/* A closure of @cp's own (passed through). */
+static void *real_closure(struct copy *cp, size_t size, void **code)
+{
+	void *c = cp->alloc(size, code);
+
+	if (c) {
+		pthread_mutex_lock(&pt_lock);
+		/* Untracked if out of memory: then freed by the freeing caller's copy. */
+		pt_insert(c, cp);
+		__atomic_fetch_add(&real_live, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&pt_lock);
+	}
+	return c;
+}
+
+#ifndef TRAMPFD_FFI_WRAP
+#define FFI_VER "LIBFFI_CLOSURE_8.0"
+
+/*
+ * @name in @lib's lookup: libffi's symbol version, else the default one
+ * (a libffi linked into a module without libffi's version script, as
+ * libffi_pic.a is, has unversioned symbols, which dlvsym does not find).
+ */
+static void *ffi_sym(void *lib, const char *name)
+{
+	void *p = dlvsym(lib, name, FFI_VER);
+
+	return p ? p : dlsym(lib, name);
+}
+
+/*
+ * The copy that @lib's lookup finds (a handle, or RTLD_NEXT: the global
+ * scope after this library), or NULL if it finds none of libffi's closure
+ * functions but ours.
+ */
+static struct copy *copy_in(void *lib)
+{
+	alloc_fn_t *a = (alloc_fn_t *)ffi_sym(lib, "ffi_closure_alloc");
+	prep_fn_t *p = (prep_fn_t *)ffi_sym(lib, "ffi_prep_closure_loc");
+	free_fn_t *f = (free_fn_t *)ffi_sym(lib, "ffi_closure_free");
+
+	if (!a || !p || !f || a == ffi_closure_alloc || p == ffi_prep_closure_loc ||
+	    f == ffi_closure_free)
+		return NULL;
+	return copy_add_locked(a, p, f);
+}
+
+/* The object @addr is in, or NULL. */
+static struct link_map *object_of(const void *addr)
+{
+	struct link_map *lm = NULL;
+	Dl_info info;
+
+	if (!dladdr1(addr, &info, (void **)&lm, RTLD_DL_LINKMAP))
+		lm = NULL;
+	return lm;
+}
+
+/*
+ * The copy of libffi that the code returning to @ra binds to, as the
+ * dynamic linker would have bound its call without this library:
+ *  1. the caller's own object, if it defines ffi_prep_closure_loc (a libffi
+ *     calling itself: ffi_prep_raw_closure_loc, or a module with a libffi
+ *     linked in): its own functions;
+ *  2. else a copy in the global scope (after this library), which the
+ *     dynamic linker searches before the caller's own dependencies;
+ *  3. else the first copy among the caller's dependencies (a module loaded
+ *     RTLD_LOCAL with its own libffi: Python's _ctypes, a wheel's module
+ *     with its bundled copy);
+ *  4. else libffi.so.8, loaded RTLD_LOCAL if need be (a caller outside any
+ *     object, or one that found libffi through dlsym).
+ * dlopen(RTLD_NOLOAD) of the caller also keeps it loaded for good, so a
+ * call site resolved stays the code it was.  init_lock held, which the
+ * fork handler takes: no fork copies the loader's locks while a thread is
+ * inside the loader here (a child would hang at its first closure).  The
+ * price: a module
+ * constructor (run under the loader's lock) that makes a closure from a
+ * new call site while another thread resolves one waits for that thread,
+ * which waits for the loader; CPython holds its GIL across both, so its
+ * callbacks never meet this.
+ */
+static struct copy *resolve_copy(const void *ra)
+{
+	struct link_map *lm = object_of(ra);
+	struct copy *cp;
+	void *h = NULL, *p = NULL, *lib;
+
+	if (lm && lm->l_name && lm->l_name[0])
+		h = dlopen(lm->l_name, RTLD_LAZY | RTLD_NOLOAD);
+	if (h) {
+		p = ffi_sym(h, "ffi_prep_closure_loc");
+		if (p == (void *)ffi_prep_closure_loc)
+			p = NULL;
+		if (p && object_of(p) == lm) {
+			cp = copy_in(h);
+			if (cp)
+				return cp;
+		}
+	}
+	cp = copy_in(RTLD_NEXT);
+	if (cp)
+		return cp;
+	if (p) {
+		cp = copy_in(h);
+		if (cp)
+			return cp;
+	}
+	lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL | RTLD_NOLOAD);
+	if (!lib)
+		lib = dlopen("libffi.so.8", RTLD_NOW | RTLD_LOCAL);
+	return lib ? copy_in(lib) : NULL;
+}
+
+/*
+ * Call sites resolved (return address -> copy): a compare for the last one
+ * used, a scan of the others, the loader only for a new one.  Added under
+ * init_lock; read without it (the copy is written before the address that
+ * publishes it, and neither changes after).
+ */
+#define MAX_CALLERS 64
+static struct caller {
+	const void *ra;
+	struct copy *cp;
+} callers[MAX_CALLERS];
+static int n_callers;
+static struct caller *last_caller = &callers[0];
+
+static struct copy *copy_of_slow(const void *ra)
+{
+	int i, n = __atomic_load_n(&n_callers, __ATOMIC_ACQUIRE);
+	struct copy *cp;
+
+	for (i = 0; i < n; i++)
+		if (__atomic_load_n(&callers[i].ra, __ATOMIC_ACQUIRE) == ra)
+			goto found;
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&init_lock);
+	cp = resolve_copy(ra);
+	if (!cp) {
+		static int said;
+
+		pthread_mutex_unlock(&init_lock);
+		if (!__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+			say("libffi's closure functions not found; closures fail");
+		return NULL;
+	}
+	n = n_callers;
+	for (i = 0; i < n && callers[i].ra != ra; i++)
+		;
+	if (i == n) {
+		if (n == MAX_CALLERS) {
+			/* Full: right, but resolved again at every call. */
+			pthread_mutex_unlock(&init_lock);
+			return cp;
+		}
+		callers[n].cp = cp;
+		__atomic_store_n(&callers[n].ra, ra, __ATOMIC_RELEASE);
+		__atomic_store_n(&n_callers, n + 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&init_lock);
+found:
+	__atomic_store_n(&last_caller, &callers[i], __ATOMIC_RELAXED);
+	return callers[i].cp;
+}
+
+/* The copy for a call that returns to @ra if it is the last one used, or NULL. */
+static inline struct copy *copy_peek(const void *ra)
+{
+	struct caller *l = __atomic_load_n(&last_caller, __ATOMIC_RELAXED);
+
+	if (__builtin_expect(__atomic_load_n(&l->ra, __ATOMIC_ACQUIRE) == ra, 1))
+		return l->cp;
+	return NULL;
+}
+
+/* The copy of libffi for a call that returns to @ra, or NULL: none found. */
+static inline struct copy *copy_of(const void *ra)
+{
+	struct copy *cp = copy_peek(ra);
+
+	return cp ? cp : copy_of_slow(ra);
+}
+#else
+/*
+ * Static links: the one copy that -Wl,--wrap's __real_ symbols bind to
+ * (the libffi linked into this object, or the shared one it was linked
+ * against).
+ */
+static struct copy *copy_of_slow(void)
+{
+	struct copy *cp;
+
+	pthread_once(&atfork_once, register_atfork);
+	pthread_mutex_lock(&init_lock);
+	cp = copy_add_locked(real_alloc, real_prep, real_free);
+	pthread_mutex_unlock(&init_lock);
+	return cp;
+}
+
+static inline struct copy *copy_peek(const void *ra)
+{
+	return __builtin_expect(__atomic_load_n(&n_copies, __ATOMIC_ACQUIRE) > 0, 1) ?
+	       &copies[0] : NULL;
+}
+
+static inline struct copy *copy_of(const void *ra)
+{
+	struct copy *cp = copy_peek(ra);
+
+	return cp ? cp : copy_of_slow();
+}
+#endif
+
+/* Whether a failure with @e may go away by itself (a later try may work). */
+static int transient(int e)
+{
+	return e == EMFILE || e == ENFILE || e == ENOMEM || e == EAGAIN || e == EINTR;
+}
+
 
 /*
  * The pool, set up at the first allocation that finds trampfd usable; NULL
@@ -758,78 +1151,10 @@ static struct trampfd_pool *get_pool(void)
 		errno = e;
 		goto out;
 	}
-	/*
-	 * libffi's executable segments, found here under init_lock, which the
-	 * fork handler takes: dl_iterate_phdr holds the loader's write lock,
-	 * which a child does not get back if a fork interrupts it (seen: a
-	 * child hung in its first preparation).  Only our closures need them,
-	 * and those exist only after this.
-	 */
-	pthread_once(&xr_once, find_xranges);
-	__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
 	__atomic_store_n(&pool, p, __ATOMIC_RELEASE);
 out:
 	pthread_mutex_unlock(&init_lock);
 	return p;
-}
-
-/*
- * The executable segments of the libffi that real_prep belongs to: where an
- * entry it writes must point.  Found once (dl_iterate_phdr); libffi stays
- * loaded while its functions are in use.
- */
-#define MAX_X 8
-typedef ElfW(Phdr) phdr_t;
-struct xranges {
-	int n;
-	uintptr_t lo[MAX_X], hi[MAX_X];
-};
-static struct xranges xr;
-
-static int find_x(struct dl_phdr_info *info, size_t size, void *arg)
-{
-	uintptr_t fn = (uintptr_t)arg;
-	struct xranges r = { 0 };
-	int i, mine = 0;
-
-	for (i = 0; i < info->dlpi_phnum; i++) {
-		const phdr_t *ph = &info->dlpi_phdr[i];
-		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (fn >= lo && fn < hi)
-			mine = 1;
-		if (r.n < MAX_X) {
-			r.lo[r.n] = lo;
-			r.hi[r.n] = hi;
-			r.n++;
-		}
-	}
-	if (!mine)
-		return 0;
-	xr = r;
-	return 1;
-}
-
-static void find_xranges(void)
-{
-	dl_iterate_phdr(find_x, (void *)real_prep);
-}
-
-static int in_libffi_text(const void *entry)
-{
-	uintptr_t a = (uintptr_t)entry;
-	int i;
-
-	if (!__atomic_load_n(&xr_done, __ATOMIC_ACQUIRE)) {
-		pthread_once(&xr_once, find_xranges);
-		__atomic_store_n(&xr_done, 1, __ATOMIC_RELEASE);
-	}
-	for (i = 0; i < xr.n; i++)
-		if (a >= xr.lo[i] && a < xr.hi[i])
-			return 1;
-	return 0;
 }
 
 /* Whether @t starts with tramp_template: three word compares, no call. */
@@ -843,110 +1168,94 @@ static inline int is_template(const unsigned char *t)
 	return ((w[0] ^ v[0]) | (w[1] ^ v[1]) | (w[2] ^ v[2])) == 0;
 }
 
-/*
- * Entries already found in libffi's text: a libffi has a handful (x86-64:
- * ffi_closure_unix64 and its _sse variant; one for arm64's SYSV and _V,
- * riscv64's one), so the range check runs once per entry and process, and
- * every later closure with that entry costs a compare.  Added under
- * init_lock; read without it (each word is written before the count that
- * makes it visible, and never changed after).
- */
-#define MAX_ENTRIES 8
-static uintptr_t ok_entry[MAX_ENTRIES];
-static int n_ok_entries;
-
-static int entry_in_libffi(const void *entry)
+/* Whether @entry lies in an executable segment of @cp's object. */
+static int entry_in_copy(struct copy *cp, const void *entry)
 {
-	int i, n = __atomic_load_n(&n_ok_entries, __ATOMIC_ACQUIRE);
+	int i, n = __atomic_load_n(&cp->n_ok, __ATOMIC_ACQUIRE);
+	uintptr_t a = (uintptr_t)entry;
 
 	for (i = 0; i < n; i++)
-		if (__atomic_load_n(&ok_entry[i], __ATOMIC_RELAXED) == (uintptr_t)entry)
+		if (__atomic_load_n(&cp->ok_entry[i], __ATOMIC_RELAXED) == a)
 			return 1;
-	if (!in_libffi_text(entry))
+	for (i = 0; i < cp->nx; i++)
+		if (a >= cp->lo[i] && a < cp->hi[i])
+			break;
+	if (i == cp->nx)
 		return 0;
 	pthread_mutex_lock(&init_lock);
-	n = n_ok_entries;
-	for (i = 0; i < n && ok_entry[i] != (uintptr_t)entry; i++)
+	n = cp->n_ok;
+	for (i = 0; i < n && cp->ok_entry[i] != a; i++)
 		;
 	if (i == n && n < MAX_ENTRIES) {
-		__atomic_store_n(&ok_entry[n], (uintptr_t)entry, __ATOMIC_RELAXED);
-		__atomic_store_n(&n_ok_entries, n + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&cp->ok_entry[n], a, __ATOMIC_RELAXED);
+		__atomic_store_n(&cp->n_ok, n + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);
 	return 1;
 }
 
 /*
- * The entry libffi wrote into @c, if everything around it is as expected;
- * else NULL (and the one message).  The template and the three fields are
- * checked for every closure (a few compares); whether the entry is in
- * libffi's executable segments, once per entry (entry_in_libffi).
+ * The entry @cp's ffi_prep_closure_loc wrote into @c, if everything around
+ * it is as expected; else NULL (and one message per copy, which from then
+ * on refuses closures).  The template and the three fields are checked for
+ * every closure (a few compares); whether the entry is in the executable
+ * segments of @cp's object, once per entry (entry_in_copy).
  */
-static void *verified_entry(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud)
+static void *verified_entry(struct copy *cp, ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
+			    void *ud)
 {
+	Dl_info info;
 	const unsigned char *t = (const unsigned char *)c->tramp;
 	void *entry;
 
 	memcpy(&entry, t + ENTRY_OFFSET, sizeof(entry));
 	if (!is_template(t) ||
-	    c->cif != cif || c->fun != fun || c->user_data != ud || !entry_in_libffi(entry))
+	    c->cif != cif || c->fun != fun || c->user_data != ud || !entry_in_copy(cp, entry))
 		goto mismatch;
 	return entry;
 mismatch:
-	if (!__atomic_exchange_n(&broken, 1, __ATOMIC_SEQ_CST))
-		say("this libffi's closure layout is not the one libtrampfd-ffi was built for (trampoline template, entry or field offsets differ); closures fail");
+	__atomic_store_n(&any_broken, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_exchange_n(&cp->broken, 1, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&init_lock);
+		if (!dladdr((void *)cp->prep, &info) || !info.dli_fname)
+			info.dli_fname = "?";
+		pthread_mutex_unlock(&init_lock);
+		fprintf(stderr, "libtrampfd-ffi: the closure layout of the libffi in %s is not the one libtrampfd-ffi was built for (trampoline template, entry outside its code, or field offsets differ); its closures fail\n",
+			info.dli_fname);
+	}
 	return NULL;
 }
 
-/*
- * Cif shapes already prepared, with the entry libffi chose for each.
- * libffi's ffi_prep_closure_loc() is a function of the cif alone (3.x on
- * x86-64, arm64 and riscv64: cif->abi selects the ABI check, cif->flags
- * the entry variant) and writes nothing but the closure's trampoline bytes
- * and its cif, fun and user_data fields.  So once a prep of a cif with
- * these exact bytes was verified (verified_entry: template, fields, entry
- * in libffi's text), a later closure of a byte-identical cif gets the same
- * bytes written here, and the real preparation and its verification run
- * once per cif shape and process instead of once per closure.  A cif that
- * differs in any byte (another signature, ABI or libffi build) is a miss:
- * the real one runs.  Filled under init_lock, read without it (an entry is
- * written before the count that publishes it, and never changed after).
- */
-#define MAX_SHAPES 8
-struct shape {
-	ffi_cif cif;
-	void *entry;
-};
-static struct shape shapes[MAX_SHAPES];
-static int n_shapes;
-
-static inline void *shape_entry(const ffi_cif *cif)
+/* The entry @cp chose for a cif with @cif's bytes (struct shape), or NULL. */
+static inline void *shape_entry(const struct copy *cp, const ffi_cif *cif)
 {
-	int i, n = __atomic_load_n(&n_shapes, __ATOMIC_ACQUIRE);
+	int i, n = __atomic_load_n(&cp->n_shapes, __ATOMIC_ACQUIRE);
 
 	for (i = 0; i < n; i++)
-		if (!memcmp(&shapes[i].cif, cif, sizeof(*cif)))
-			return shapes[i].entry;
+		if (!memcmp(&cp->shapes[i].cif, cif, sizeof(*cif)))
+			return cp->shapes[i].entry;
 	return NULL;
 }
 
-static void shape_add(const ffi_cif *cif, void *entry)
+static void shape_add(struct copy *cp, const ffi_cif *cif, void *entry)
 {
 	int n;
 
 	pthread_mutex_lock(&init_lock);
-	n = n_shapes;
-	if (n < MAX_SHAPES && !shape_entry(cif)) {
-		memcpy(&shapes[n].cif, cif, sizeof(*cif));
-		shapes[n].entry = entry;
-		__atomic_store_n(&n_shapes, n + 1, __ATOMIC_RELEASE);
+	n = cp->n_shapes;
+	if (n < MAX_SHAPES && !shape_entry(cp, cif)) {
+		memcpy(&cp->shapes[n].cif, cif, sizeof(*cif));
+		cp->shapes[n].entry = entry;
+		__atomic_store_n(&cp->n_shapes, n + 1, __ATOMIC_RELEASE);
 	}
 	pthread_mutex_unlock(&init_lock);
 }
 
-static void *alloc_slow(size_t size, void **code)
+/* ffi_closure_alloc() for a caller that returns to @ra. */
+static void *alloc_slow(size_t size, void **code, const void *ra)
 {
 	struct trampfd_closure *h;
+	struct copy *cp;
 	struct trampfd_pool *p;
 	struct arena *a;
 	size_t i, len;
@@ -957,19 +1266,21 @@ static void *alloc_slow(size_t size, void **code)
 		errno = EINVAL;
 		return NULL;
 	}
-	if (find_real() < 0)
+	cp = copy_of(ra);
+	if (!cp)
 		return NULL;
-	p = get_pool();
+	p = cp->interposer ? NULL : get_pool();
 	if (!p)
-		return __atomic_load_n(&broken, __ATOMIC_ACQUIRE) ? NULL : real_closure(size, code);
-	if (exec_allocator_site(__builtin_return_address(0))) {
-		mem = real_closure(size, code);
+		return __atomic_load_n(&cp->broken, __ATOMIC_ACQUIRE) ? NULL :
+			real_closure(cp, size, code);
+	if (exec_allocator_site(ra)) {
+		mem = real_closure(cp, size, code);
 		if (!mem)
 			fprintf(stderr, "libtrampfd-ffi: libffi has no closure for an executable-memory allocator (%s) either\n",
 				strerror(errno));
 		return mem;
 	}
-	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE)) {
+	if (__atomic_load_n(&cp->broken, __ATOMIC_ACQUIRE)) {
 		errno = ENOEXEC;
 		return NULL;
 	}
@@ -1041,14 +1352,15 @@ static inline void write_shape(ffi_closure *c, void *entry, ffi_cif *cif,
 	c->user_data = ud;
 }
 
+/* ffi_prep_closure_loc() for a caller of copy @cp (NULL: none found). */
 static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
-			    void *codeloc)
+			    void *codeloc, struct copy *cp)
 {
 	struct trampfd_closure *h;
 	ffi_status st;
 	void *entry, *slot;
 
-	if (find_real() < 0)
+	if (!cp)
 		return FFI_BAD_ABI;
 	/* No pool, no object of ours: no lock, no lookup. */
 	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? handle_of(c) : NULL;
@@ -1069,7 +1381,7 @@ static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 				(void *)c, EXEC_ALLOC_HINT);
 			return FFI_BAD_ABI;
 		}
-		return real_prep(c, cif, fun, ud, codeloc);
+		return cp->prep(c, cif, fun, ud, codeloc);
 	}
 	slot = tf_slot_addr(h);
 	/*
@@ -1078,7 +1390,7 @@ static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 	 * Any other code address is the program's business: libffi's.
 	 */
 	if (codeloc != slot && codeloc != (void *)c)
-		return real_prep(c, cif, fun, ud, codeloc);
+		return cp->prep(c, cif, fun, ud, codeloc);
 	/*
 	 * user_data == codeloc: libffi's raw closures (and the program's own
 	 * code in their manner) read the closure back through the code
@@ -1086,23 +1398,30 @@ static ffi_status prep_slow(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, vo
 	 */
 	if (ud == codeloc)
 		ud = c;
-	if (__atomic_load_n(&broken, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&cp->broken, __ATOMIC_ACQUIRE))
 		return FFI_BAD_ABI;
-	entry = shape_entry(cif);
+	entry = shape_entry(cp, cif);
 	if (entry) {
 		write_shape(c, entry, cif, fun, ud);
 	} else {
 		memset(c->tramp, 0, sizeof(c->tramp));
-		st = real_prep(c, cif, fun, ud, codeloc);
+		st = cp->prep(c, cif, fun, ud, codeloc);
 		if (st != FFI_OK)
 			return st;
-		entry = verified_entry(c, cif, fun, ud);
+		entry = verified_entry(cp, c, cif, fun, ud);
 		if (!entry)
 			return FFI_BAD_ABI;
-		shape_add(cif, entry);
+		shape_add(cp, cif, entry);
 	}
 	tf_set_live(h, entry, c);
 	return FFI_OK;
+}
+
+/* The same for a caller that returns to @ra (its copy not known yet). */
+static ffi_status prep_slow_ra(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun, void *ud,
+			       void *codeloc, const void *ra)
+{
+	return prep_slow(c, cif, fun, ud, codeloc, copy_of(ra));
 }
 
 /*
@@ -1120,20 +1439,20 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 	char *obj;
 
 	if (!code || size > 64 || !__atomic_load_n(&pool, __ATOMIC_ACQUIRE) ||
-	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
-		return alloc_slow(size, code);
+	    __atomic_load_n(&any_broken, __ATOMIC_ACQUIRE))
+		return alloc_slow(size, code, __builtin_return_address(0));
 	lk_lock(&a->lock);
 	i = a->free_head;
 	if (!i) {
 		lk_unlock(&a->lock);
-		return alloc_slow(size, code);
+		return alloc_slow(size, code, __builtin_return_address(0));
 	}
 	i--;
 	h = (struct trampfd_closure *)(a->meta[i].word & ~FREE_TAG);
 	if (!h) {
 		/* An object without a slot (its allocation failed): the full path. */
 		lk_unlock(&a->lock);
-		return alloc_slow(size, code);
+		return alloc_slow(size, code, __builtin_return_address(0));
 	}
 	a->free_head = a->meta[i].next_free;
 	lk_unlock(&a->lock);
@@ -1147,16 +1466,22 @@ EXPORT void *FN(ffi_closure_alloc)(size_t size, void **code)
 EXPORT ffi_status FN(ffi_prep_closure_loc)(ffi_closure *c, ffi_cif *cif, closure_fun_t *fun,
 					    void *ud, void *codeloc)
 {
+	const void *ra = __builtin_return_address(0);
 	struct trampfd_closure *h;
+	struct copy *cp;
 	void *entry;
 
 	h = __atomic_load_n(&pool, __ATOMIC_ACQUIRE) ? arena_handle(&small, c) : NULL;
 	if (!h || codeloc != tf_slot_addr(h) || ud == codeloc ||
-	    __atomic_load_n(&broken, __ATOMIC_ACQUIRE))
-		return prep_slow(c, cif, fun, ud, codeloc);
-	entry = shape_entry(cif);
+	    __atomic_load_n(&any_broken, __ATOMIC_ACQUIRE))
+		return prep_slow_ra(c, cif, fun, ud, codeloc, ra);
+	/* Known copy and shape, or the full path: no call on this one. */
+	cp = copy_peek(ra);
+	if (!cp)
+		return prep_slow_ra(c, cif, fun, ud, codeloc, ra);
+	entry = shape_entry(cp, cif);
 	if (!entry)
-		return prep_slow(c, cif, fun, ud, codeloc);
+		return prep_slow(c, cif, fun, ud, codeloc, cp);
 	write_shape(c, entry, cif, fun, ud);
 	tf_set_live(h, entry, c);
 	return FFI_OK;
@@ -1186,6 +1511,7 @@ static void arena_free(struct arena *a, void *ptr, long i, int aligned)
 EXPORT void FN(ffi_closure_free)(void *ptr)
 {
 	struct trampfd_closure *h;
+	struct copy *cp;
 	size_t len = 0;
 	int aligned;
 	long i;
@@ -1234,8 +1560,11 @@ EXPORT void FN(ffi_closure_free)(void *ptr)
 			abort();
 		}
 	}
-	if (find_real() < 0)
+	cp = pt_take(ptr);
+	if (!cp)
+		cp = copy_of(__builtin_return_address(0));
+	if (!cp)
 		return;
 	__atomic_fetch_sub(&real_live, 1, __ATOMIC_RELAXED);
-	real_free(ptr);
+	cp->free(ptr);
 }
