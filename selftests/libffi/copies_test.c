@@ -25,6 +25,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "trampfd_maps.h"
+
 #define FFI_OK 0
 #define FFI_BAD_ABI 2
 
@@ -50,22 +52,6 @@ static void tap(int ok, const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	failed += !ok;
-}
-
-/* Is @addr inside a mapping of /dev/trampfd (from /proc/self/maps)? */
-static int on_trampfd_page(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr, lo, hi;
-	char line[512];
-	int found = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
-			found = strstr(line, "/dev/trampfd") != NULL;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 static const char *base_name(const char *path)

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "trampfd_maps.h"
 
 static ffi_cif cif;
 static ffi_type *argt[1] = { &ffi_type_sint32 };
@@ -88,22 +89,6 @@ static ffi_closure *make(void (*h)(ffi_cif *, void *, void **, void *), int ud, 
 	}
 	*fn = (fn_t)code;
 	return c;
-}
-
-/* Is @addr inside a mapping of /dev/trampfd (from /proc/self/maps)? */
-static int on_trampfd_page(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr, lo, hi;
-	char line[512];
-	int found = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
-			found = strstr(line, "/dev/trampfd") != NULL;
-	if (f)
-		fclose(f);
-	return found;
 }
 
 TEST(closure_code_is_on_a_trampfd_page)

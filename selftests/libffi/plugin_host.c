@@ -13,21 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* Is @addr inside a mapping of /dev/trampfd (from /proc/self/maps)? */
-static int on_trampfd_page(const void *addr)
-{
-	uintptr_t a = (uintptr_t)addr, lo, hi;
-	char line[512];
-	int found = 0;
-	FILE *f = fopen("/proc/self/maps", "r");
-
-	while (f && fgets(line, sizeof(line), f))
-		if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && a >= lo && a < hi)
-			found = strstr(line, "/dev/trampfd") != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
+#include "trampfd_maps.h"
 
 int main(int argc, char **argv)
 {
