@@ -3,7 +3,10 @@
  * Guest benchmarks of the paths through the module: closure creation
  * (open / info / two pwrites / mmap / first-call fault), the fault alone,
  * and scale (1, 100, 10,000 live trampfds), against libffi's closure
- * allocator and a baseline syscall measured in the same run.  Prints a
+ * allocator and a baseline syscall measured in the same run; then the
+ * making of one page phase by phase (each system call alone, and the
+ * anonymous-memory operations a library around it needs: the table that
+ * says what a process's first closure and a closure at scale cost).  Prints a
  * Markdown table; absolute times under TCG mean little, ratios more.  Under
  * -icount shift=0 (BENCH_ICOUNT=1) the figures are guest instructions.
  *
@@ -123,6 +126,91 @@ static double libffi_page(void)
 	return (t1 - t0) / 128;
 }
 
+static unsigned int page_slots;	/* trampolines of one page (phases) */
+
+enum phase {
+	PH_OPEN, PH_INFO, PH_CREATE, PH_PWRITE_CODE, PH_PWRITE_DATA, PH_MMAP, PH_POPULATE,
+	PH_CLOSE, PH_ANON_MMAP, PH_ANON_TOUCH, PH_GUARD, PH_N
+};
+
+static const char *const phase_name[PH_N] = {
+	"open(\"/dev/trampfd\")",
+	"ioctl TRAMPFD_IOC_GET_INFO",
+	"ioctl TRAMPFD_IOC_CREATE",
+	"pwrite of the code descriptor",
+	"pwrite of the data descriptor",
+	"mmap of the trampfd page (R-X)",
+	"madvise MADV_POPULATE_READ (the fault: every slot generated)",
+	"close of the trampfd (the mapping stays)",
+	"mmap of 4 KiB anonymous read-write memory",
+	"first write to it (page fault + 4096 bytes zeroed)",
+	"mprotect of one page inside a mapping to PROT_NONE (a guard)",
+};
+
+/*
+ * One sample of every phase of making a page, each timed alone (minus the
+ * cost of an empty interval, @empty): out[phase].
+ */
+static void phases(double empty, double out[PH_N])
+{
+	struct trampfd_info info;
+	struct trampfd_code c = { 0 };
+	struct trampfd_data d = { 0 };
+	double t;
+	char *anon, *big;
+	long r;
+	void *p;
+	int fd, tfd;
+
+#define PHASE(ph, expr) do { t = now_ns(); expr; out[ph] = now_ns() - t - empty; } while (0)
+	PHASE(PH_OPEN, fd = tfd_open());
+	if (fd < 0)
+		exit(10);
+	PHASE(PH_INFO, tfd = ioctl(fd, TRAMPFD_IOC_GET_INFO, &info));
+	if (tfd)
+		exit(11);
+	PHASE(PH_CREATE, tfd = ioctl(fd, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC));
+	if (tfd < 0)
+		exit(12);
+	c.ntrampolines = info.ntrampolines;
+	c.reg = TFD_CODE_REG;
+	c.table = (uintptr_t)code;
+	d.reg = TFD_DATA_REG;
+	d.table = (uintptr_t)data;
+	PHASE(PH_PWRITE_CODE, r = pwrite(tfd, &c, sizeof(c), TRAMPFD_CODE_OFFSET));
+	if (r != sizeof(c))
+		exit(17);
+	PHASE(PH_PWRITE_DATA, r = pwrite(tfd, &d, sizeof(d), TRAMPFD_DATA_OFFSET));
+	if (r != sizeof(d))
+		exit(18);
+	PHASE(PH_MMAP, p = mmap(NULL, PAGE, PROT_READ | PROT_EXEC, MAP_PRIVATE, tfd,
+				 (off_t)info.code_offset));
+	if (p == MAP_FAILED)
+		exit(13);
+	page_slots = info.ntrampolines;
+	PHASE(PH_POPULATE, r = madvise(p, PAGE, MADV_POPULATE_READ));
+	if (r ||
+	    ((long (*)(void))((char *)p + 127 * info.code_size))() != 127)
+		exit(14);
+	PHASE(PH_CLOSE, close(tfd));
+	close(fd);
+	munmap(p, PAGE);
+	PHASE(PH_ANON_MMAP, anon = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	if (anon == MAP_FAILED)
+		exit(15);
+	PHASE(PH_ANON_TOUCH, __atomic_store_n(anon, 1, __ATOMIC_RELAXED));
+	munmap(anon, PAGE);
+	big = mmap(NULL, 4 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (big == MAP_FAILED)
+		exit(16);
+	PHASE(PH_GUARD, r = mprotect(big + 2 * PAGE, PAGE, PROT_NONE));
+	if (r)
+		exit(19);
+	munmap(big, 4 * PAGE);
+#undef PHASE
+}
+
 /* @n live, mapped, faulted trampfds: ns per trampfd, kB of memory each. */
 static void scale(int n, double *ns, double *kb)
 {
@@ -159,7 +247,7 @@ int main(int argc, char **argv)
 	int reps = argc > 1 ? atoi(argv[1]) : 15, i, k;
 	int max_live = argc > 2 ? atoi(argv[2]) : 10000;
 	struct rlimit rl = { 30000, 30000 };
-	double base[64], tp[64], fault[64], ff[64];
+	double base[64], tp[64], fault[64], ff[64], ph[PH_N][64], empty[64];
 	struct stat3 b, t, fl, l;
 	const int sizes[] = { 1, 100, 10000 };
 	const char *unit = bench_unit();
@@ -173,6 +261,18 @@ int main(int argc, char **argv)
 		base[i] = baseline();
 		tp[i] = trampfd_page(&fault[i]);
 		ff[i] = libffi_page();
+	}
+	for (i = 0; i < reps; i++) {
+		double t = now_ns();
+
+		empty[i] = now_ns() - t;
+	}
+	for (i = 0; i < reps; i++) {
+		double one[PH_N];
+
+		phases(summarize(empty, reps).med, one);
+		for (k = 0; k < PH_N; k++)
+			ph[k][i] = one[k];
 	}
 	b = summarize(base, reps);
 	t = summarize(tp, reps);
@@ -199,6 +299,27 @@ int main(int argc, char **argv)
 
 		scale(sizes[k], &ns, &kb);
 		printf("| %d | %.0f | %.2f | %.2f |\n", sizes[k], ns, ns / b.med, kb);
+	}
+	{
+		double page = 0, med[PH_N];
+
+		printf("\nMaking one page, phase by phase (each call timed alone, minus an empty ");
+		printf("interval of %.0f), and the anonymous memory a library around it needs:\n\n",
+		       summarize(empty, reps).med);
+		printf("| phase | median %s | spread (min..max) | ratio to getppid() |\n", unit);
+		printf("| --- | --- | --- | --- |\n");
+		for (k = 0; k < PH_N; k++) {
+			struct stat3 s = summarize(ph[k], reps);
+
+			med[k] = s.med;
+			printf("| %s | %.0f | %.0f..%.0f | %.2f |\n", phase_name[k], s.med, s.lo,
+			       s.hi, s.med / b.med);
+		}
+		for (k = PH_CREATE; k <= PH_CLOSE; k++)
+			page += med[k];
+		printf("\nA new page of %u closures (CREATE to close): %.0f, %.1f per closure;"
+		       " fresh anonymous memory (fault + zeroing): %.2f per byte.\n",
+		       page_slots, page, page / page_slots, med[PH_ANON_TOUCH] / PAGE);
 	}
 	return 0;
 }

@@ -218,16 +218,29 @@ TRAMPFD_EXPORT int trampfd_available(void)
 	return ensure_factory() == 0;
 }
 
-/* Offset of the code table in a page's metadata block (handles first). */
-static size_t tables_at(unsigned int n)
+/*
+ * A page's metadata block: the header, the code and data tables (2 * @n
+ * words), then the @n handles.  Tables before handles, and handles set up
+ * only when first handed out (trampfd_pool_alloc): a pool's first closure
+ * touches the header, its two table entries and one handle, which share
+ * the block's first 4 KiB on every architecture (x86-64: 64 + 2 * 1024 +
+ * 32 bytes), so it costs one page fault of the metadata, not two.
+ */
+static size_t tables_at(void)
 {
-	return (sizeof(struct tf_page) + n * sizeof(struct trampfd_closure) + 63) & ~(size_t)63;
+	return (sizeof(struct tf_page) + 63) & ~(size_t)63;
 }
 
-/* Bytes of a page's metadata block: header, handles, code and data tables. */
+/* Offset of the handles in a page's metadata block (after the tables). */
+static size_t handles_at(unsigned int n)
+{
+	return tables_at() + 2 * (size_t)n * sizeof(uint64_t);
+}
+
+/* Bytes of a page's metadata block: header, code and data tables, handles. */
 static size_t meta_len(unsigned int n)
 {
-	return tables_at(n) + 2 * (size_t)n * sizeof(uint64_t);
+	return handles_at(n) + (size_t)n * sizeof(struct trampfd_closure);
 }
 
 /*
@@ -318,7 +331,7 @@ static unsigned int slots_per_page(void)
  */
 static struct tf_page *new_page(struct trampfd_pool *pool)
 {
-	unsigned int n = slots_per_page(), i;
+	unsigned int n = slots_per_page();
 	struct trampfd_code code;
 	struct trampfd_data data;
 	struct tf_page *pg;
@@ -326,15 +339,16 @@ static struct tf_page *new_page(struct trampfd_pool *pool)
 	int fd, e;
 
 	/*
-	 * The page's handles and its code and data tables: a block of a
+	 * The page's code and data tables and its handles: a block of a
 	 * guarded metadata chunk (meta_get), away from the malloc heap.
 	 */
 	pg = meta_get(meta_len(n), &g_free_pages);
 	if (!pg)
 		return NULL;
 	pg->code_size = g_info.code_size;
-	pg->code_table = (uint64_t *)((char *)pg + tables_at(n));
+	pg->code_table = (uint64_t *)((char *)pg + tables_at());
 	pg->data_table = pg->code_table + n;
+	pg->slots = (struct trampfd_closure *)((char *)pg + handles_at(n));
 	fd = ioctl(g_factory, TRAMPFD_IOC_CREATE, TRAMPFD_CREATE_CLOEXEC);
 	if (fd < 0)
 		goto fail;
@@ -366,10 +380,6 @@ static struct tf_page *new_page(struct trampfd_pool *pool)
 	pg->base = base;
 	pg->pool = pool;
 	pg->nslots = n;
-	for (i = 0; i < n; i++) {
-		pg->slots[i].page = pg;
-		pg->slots[i].index = i;
-	}
 	return pg;
 fail:
 	e = errno;
@@ -397,7 +407,6 @@ TRAMPFD_EXPORT void *trampfd_pool_alloc(struct trampfd_pool *pool, const void *c
 {
 	struct trampfd_closure *c;
 	struct tf_page *pg;
-	unsigned int i;
 
 	if (!pool || !handle) {
 		errno = EINVAL;
@@ -406,25 +415,33 @@ TRAMPFD_EXPORT void *trampfd_pool_alloc(struct trampfd_pool *pool, const void *c
 	if (ensure_factory() < 0)
 		return NULL;
 	pthread_mutex_lock(&pool->lock);
-	if (!pool->free_list) {
-		pg = new_page(pool);
-		if (!pg) {
-			int e = errno;
-
-			pthread_mutex_unlock(&pool->lock);
-			errno = e;
-			return NULL;
-		}
-		/* Push in reverse so that slot 0 is handed out first. */
-		for (i = pg->nslots; i-- > 0;) {
-			pg->slots[i].next_free = pool->free_list;
-			pool->free_list = &pg->slots[i];
-		}
-		pg->next = pool->pages;
-		pool->pages = pg;
-	}
 	c = pool->free_list;
-	pool->free_list = c->next_free;
+	if (c) {
+		pool->free_list = c->next_free;
+	} else {
+		/*
+		 * No freed slot: the next never used one of the newest page
+		 * (slot 0 first), or of a new page.  Only the newest page can
+		 * have any: a page is added when the free list is empty and
+		 * every older page is used up.
+		 */
+		pg = pool->pages;
+		if (!pg || pg->fresh == pg->nslots) {
+			pg = new_page(pool);
+			if (!pg) {
+				int e = errno;
+
+				pthread_mutex_unlock(&pool->lock);
+				errno = e;
+				return NULL;
+			}
+			pg->next = pool->pages;
+			pool->pages = pg;
+		}
+		c = &pg->slots[pg->fresh];
+		c->page = pg;
+		c->index = pg->fresh++;
+	}
 	c->next_free = NULL;
 	__atomic_store_n(&c->live, 1, __ATOMIC_RELEASE);
 	pool->live++;
@@ -511,7 +528,7 @@ TRAMPFD_EXPORT struct trampfd_closure *trampfd_closure_lookup(const void *addr)
 			if (a < pg->base || a >= pg->base + g_page_size)
 				continue;
 			off = (size_t)(a - pg->base);
-			if (off % g_info.code_size == 0 && off / g_info.code_size < pg->nslots &&
+			if (off % g_info.code_size == 0 && off / g_info.code_size < pg->fresh &&
 			    pg->slots[off / g_info.code_size].live)
 				found = &pg->slots[off / g_info.code_size];
 			break;

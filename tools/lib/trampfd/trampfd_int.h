@@ -13,7 +13,10 @@
 
 struct trampfd_pool;
 
-/* One slot.  Invariant: page->slots[index] == *this. */
+/*
+ * One slot.  Invariant: page->slots[index] == *this once the slot has been
+ * handed out (index < page->fresh); a handle never handed out is all zero.
+ */
 struct trampfd_closure {
 	struct tf_page *page;
 	struct trampfd_closure *next_free;	/* valid while !live */
@@ -22,8 +25,9 @@ struct trampfd_closure {
 };
 
 /*
- * One mapped trampfd: its handles and tables are a block of a guarded
- * metadata chunk (trampfd.c, meta_get), away from the malloc heap.
+ * One mapped trampfd: its tables and handles are a block of a guarded
+ * metadata chunk (trampfd.c, meta_get), away from the malloc heap, in that
+ * order: the header, the code and data tables, then the handles.
  */
 struct tf_page {
 	struct tf_page *next;
@@ -33,7 +37,8 @@ struct tf_page {
 	uint64_t *data_table;
 	size_t code_size;		/* bytes per slot (trampfd_info) */
 	unsigned int nslots;
-	struct trampfd_closure slots[];
+	unsigned int fresh;		/* slots handed out at least once (pool lock) */
+	struct trampfd_closure *slots;	/* nslots handles, after the tables */
 };
 
 /* The slot address of @c (a valid handle). */
