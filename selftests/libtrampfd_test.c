@@ -346,6 +346,46 @@ TEST(code_table_is_on_pages_of_its_own_not_the_malloc_heap)
 	trampfd_closure_free(h);
 }
 
+/*
+ * A page's metadata block is its header, its code table, its data table,
+ * then its handles, each handle set up when first handed out: a pool's
+ * first closure touches its two table entries and one handle, all in the
+ * block's first 4 KiB (one page fault of metadata, not two).  Slots are
+ * handed out in order, and one never handed out is not found.
+ */
+TEST(a_pools_first_closure_has_its_entries_and_handle_in_4k_slots_in_order)
+{
+	struct trampfd_pool *p = trampfd_pool_new(TFD_CODE_REG, TFD_DATA_REG);
+	struct trampfd_closure *h[3];
+	uint64_t table;
+	char *f[3], *third;
+	int i;
+
+	ASSERT_NE(NULL, p);
+	for (i = 0; i < 2; i++) {
+		f[i] = trampfd_pool_alloc(p, ret_r10, (void *)(long)(10 + i), &h[i]);
+		ASSERT_NE(NULL, f[i]);
+	}
+	memcpy(&table, f[0] + CODE_LITERAL, sizeof(table));
+	/* The handle after both tables (the data table follows the code table). */
+	EXPECT_LT(table, (uintptr_t)h[0]);
+	EXPECT_LT((uintptr_t)h[0] - table, 4096);
+	/* Slot 1 after slot 0; slot 2 not handed out yet: not a closure. */
+	ASSERT_LT(f[0], f[1]);
+	third = f[1] + (f[1] - f[0]);
+	errno = 0;
+	EXPECT_EQ(NULL, trampfd_closure_lookup(third));
+	EXPECT_EQ(ENOENT, errno);
+	f[2] = trampfd_pool_alloc(p, ret_r10, (void *)12L, &h[2]);
+	ASSERT_EQ(third, f[2]);
+	EXPECT_EQ(h[2], trampfd_closure_lookup(third));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(10 + i, ret(f[i]));
+		trampfd_closure_free(h[i]);
+	}
+	EXPECT_EQ(0, trampfd_pool_destroy(p));
+}
+
 #if defined(__x86_64__)
 /* Every slot starts with endbr64: indirect calls into it survive user IBT. */
 TEST(x86_64_every_slot_starts_with_endbr64)
