@@ -14,6 +14,9 @@ pub static LIVE_FDS: AtomicUsize = AtomicUsize::new(0);
 pub static LIVE_PAGES: AtomicUsize = AtomicUsize::new(0);
 /// Faults served since the module was loaded.
 pub static FAULTS: AtomicUsize = AtomicUsize::new(0);
+/// `/dev/zpoline` pages generated and not yet freed with their file (x86-64;
+/// always 0 elsewhere and without `CONFIG_TRAMPFD_ZPOLINE`).
+pub static LIVE_ZPOLINE_PAGES: AtomicUsize = AtomicUsize::new(0);
 
 /// Reads a counter.
 pub fn get(c: &AtomicUsize) -> usize {
@@ -31,9 +34,9 @@ pub fn dec(c: &AtomicUsize) {
 }
 
 /// The debugfs directory `trampfd/` with one read-only (mode 0400) file per
-/// counter: `live_fds`, `live_pages`, `faults`. It is removed when the
-/// returned scope is dropped (module unload). Without debugfs, or if it
-/// cannot be created, the module works without it.
+/// counter: `live_fds`, `live_pages`, `faults`, `live_zpoline_pages`. It is
+/// removed when the returned scope is dropped (module unload). Without
+/// debugfs, or if it cannot be created, the module works without it.
 pub fn debugfs() -> impl PinInit<Scope<()>, Error> {
     // The scope holds no data of its own (the counters are statics); the
     // `Result` only gives the initializer the module's error type.
@@ -41,5 +44,6 @@ pub fn debugfs() -> impl PinInit<Scope<()>, Error> {
         dir.read_only_file(c"live_fds", &LIVE_FDS);
         dir.read_only_file(c"live_pages", &LIVE_PAGES);
         dir.read_only_file(c"faults", &FAULTS);
+        dir.read_only_file(c"live_zpoline_pages", &LIVE_ZPOLINE_PAGES);
     })
 }

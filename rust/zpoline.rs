@@ -47,6 +47,7 @@ use crate::arch::zpoline::{render_page, SLED_LEN};
 use crate::device::refuse_compat;
 use crate::ffi;
 use crate::kernel_ext::mm::layout;
+use crate::stats;
 use crate::uapi::{self, ZpolineCfg};
 use crate::vma::{FaultError, FaultProvider, VmOps, VmaNewExt};
 
@@ -70,8 +71,9 @@ const INSTALLED: u32 = 2;
 /// Invariant: `page` is `Some` whenever `state` is `INSTALLING` or
 /// `INSTALLED`, and is not replaced while `state` is `INSTALLED`;
 /// `require_xom` is written only by the install that moved `state` from
-/// `IDLE` to `INSTALLING`, before it maps.
-#[pin_data]
+/// `IDLE` to `INSTALLING`, before it maps. [`stats::LIVE_ZPOLINE_PAGES`]
+/// counts the `Zpoline`s whose `page` is `Some`.
+#[pin_data(PinnedDrop)]
 pub struct Zpoline {
     state: AtomicU32,
     /// The install in progress must be execute-only (checked in `mmap`).
@@ -167,7 +169,10 @@ impl Zpoline {
                 return Err(e);
             }
         };
-        *self.page.lock() = Some(page);
+        // A page left by a failed install is replaced (and freed): counted once.
+        if self.page.lock().replace(page).is_none() {
+            stats::inc(&stats::LIVE_ZPOLINE_PAGES);
+        }
         // SAFETY: the helper maps `file`, which calls our mmap while `state`
         // is INSTALLING. No lock of ours is held (the fault handler takes
         // `page` under the mmap lock).
@@ -184,6 +189,18 @@ impl Zpoline {
         // hook except the holes of `crate::arch::zpoline::HOLES`.
         writer.write_slice(&cfg.reply(result, SLED_LEN as u32))?;
         Ok(0)
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for Zpoline {
+    /// The file's release, after every vma of the page is gone: the page
+    /// is freed with `self` (the process's own reference went with its
+    /// mapping).
+    fn drop(self: Pin<&mut Self>) {
+        if self.page.lock().is_some() {
+            stats::dec(&stats::LIVE_ZPOLINE_PAGES);
+        }
     }
 }
 

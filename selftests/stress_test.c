@@ -183,32 +183,60 @@ static long zcall(long nr, long a1)
 	return ret;
 }
 
+/* The module's count of live zpoline pages, once it is @want (or 2 s passed). */
+static long zpoline_pages_settle(long want)
+{
+	long v = counter("live_zpoline_pages");
+	int i;
+
+	/* A file's release may be deferred (delayed fput): give it time. */
+	for (i = 0; i < 200 && v != want; i++) {
+		usleep(10000);
+		v = counter("live_zpoline_pages");
+	}
+	return v;
+}
+
+/*
+ * Every process installs a page and exits; every page goes with its
+ * process: the module's own count (live_zpoline_pages) is back to 0 after
+ * each round of processes.  MemFree is logged, not asserted: it moves by
+ * several MB either way between two rounds of the same processes (slab
+ * caches, per-CPU page lists; -4.5 MB and +5.4 MB in two rounds here, and
+ * a 9 MB drop with no leak made the old 8 MB bound fail once), while a page
+ * leaked by each of 200 processes is 0.8 MB: it could not see that leak.
+ */
 TEST(zpoline_installs_in_many_short_processes)
 {
 	long procs = env_long("STRESS_PROCS", 200);
 	long free0, free1, i, bad = 0;
+	int round;
 
-	free0 = meminfo_kb("MemFree");
-	for (i = 0; i < procs; i++) {
-		pid_t pid = fork();
-		int st;
+	ASSERT_EQ(0, counter("live_zpoline_pages"));
+	for (round = 0; round < 2; round++) {
+		free0 = meminfo_kb("MemFree");
+		for (i = 0; i < procs; i++) {
+			pid_t pid = fork();
+			int st;
 
-		if (pid == 0) {
-			struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook };
-			int fd = open("/dev/zpoline", O_RDONLY);
+			if (pid == 0) {
+				struct zpoline_cfg cfg = { .hook = (uintptr_t)zp_hook };
+				int fd = open("/dev/zpoline", O_RDONLY);
 
-			if (fd < 0 || ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg))
-				_exit(2);
-			close(fd);
-			_exit(zcall(500, i) == 0x5eed + i ? 0 : 1);
+				if (fd < 0 || ioctl(fd, ZPOLINE_IOC_INSTALL, &cfg))
+					_exit(2);
+				close(fd);
+				_exit(zcall(500, i) == 0x5eed + i ? 0 : 1);
+			}
+			waitpid(pid, &st, 0);
+			bad += !WIFEXITED(st) || WEXITSTATUS(st);
 		}
-		waitpid(pid, &st, 0);
-		bad += !WIFEXITED(st) || WEXITSTATUS(st);
+		free1 = meminfo_kb("MemFree");
+		TH_LOG("round %d: %ld processes; MemFree %ld -> %ld kB", round, procs, free0,
+		       free1);
+		EXPECT_EQ(0, zpoline_pages_settle(0)) TH_LOG("round %d", round);
 	}
-	free1 = meminfo_kb("MemFree");
-	TH_LOG("%ld processes; MemFree %ld -> %ld kB", procs, free0, free1);
 	EXPECT_EQ(0, bad);
-	EXPECT_LT(free0 - free1, 8192);
 }
 
 #endif

@@ -674,7 +674,11 @@ TEST_F(tfd, module_counters_are_in_debugfs_for_root_only)
 	EXPECT_LE(1, tfd_counter("live_fds"));
 	EXPECT_LE(0, tfd_counter("live_pages"));
 	EXPECT_LE(0, tfd_counter("faults"));
+	/* No /dev/zpoline page lives now (0 on every architecture). */
+	EXPECT_EQ(0, tfd_counter("live_zpoline_pages"));
 	ASSERT_EQ(0, stat("/sys/kernel/debug/trampfd/live_fds", &st));
+	EXPECT_EQ(0400, st.st_mode & 0777);
+	ASSERT_EQ(0, stat("/sys/kernel/debug/trampfd/live_zpoline_pages", &st));
 	EXPECT_EQ(0400, st.st_mode & 0777);
 	s = in_child(debugfs_as_user, NULL);
 	ASSERT_TRUE(WIFEXITED(s));
